@@ -1,0 +1,1 @@
+"""MySocial: a cache-first, write-behind social network back end."""

@@ -1,0 +1,39 @@
+"""create_app(settings): every resource and every feature router on one screen."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from mysocial.auth.routes import routes as auth_routes
+from mysocial.config import Settings
+from mysocial.core import realtime, web as middlewares
+from mysocial.core.appkeys import MEDIA, SETTINGS
+from mysocial.core.media import make_media, serve_local
+from mysocial.core.mongo import mongo_ctx
+from mysocial.core.redis import redis_ctx
+from mysocial.health.routes import routes as health_routes
+from mysocial.users.routes import routes as user_routes
+
+API = "/api/v1"
+MAX_BODY = 50 * 1024 * 1024
+
+
+def prefixed(routes: web.RouteTableDef, prefix: str) -> list[web.RouteDef]:
+    return [web.route(r.method, prefix + r.path, r.handler, **r.kwargs) for r in routes]
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[middlewares.cors(settings.client_url), middlewares.security_headers, middlewares.errors],
+    )
+    app[SETTINGS] = settings
+    app[MEDIA] = make_media(settings)
+    app.cleanup_ctx.append(redis_ctx(settings))
+    app.cleanup_ctx.append(mongo_ctx(settings))
+    realtime.attach(app, settings, realtime.make_server(settings))
+
+    app.router.add_routes(health_routes)
+    for routes in (auth_routes, user_routes):
+        app.router.add_routes(prefixed(routes, API))
+    serve_local(app, settings)
+    return app

@@ -1,0 +1,75 @@
+"""`mysocial serve | worker | scheduler | dev`."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from mysocial import config
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _settings(args) -> config.Settings:
+    settings = config.load()
+    if getattr(args, "port", None):
+        settings = settings.with_(port=args.port, api_url=os.environ.get("API_URL", f"http://localhost:{args.port}"))
+    return settings
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    uvloop.install()
+
+
+def serve(settings: config.Settings) -> None:
+    from aiohttp import web
+
+    from mysocial.app import create_app
+
+    _use_uvloop()
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=30,
+                access_log=None, print=lambda *_: logging.getLogger("mysocial").info(
+                    "API listening on %s:%s (%s)", settings.host, settings.port, settings.env))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="mysocial")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("serve", "run one API instance"),
+        ("worker", "run an RQ worker on every queue"),
+        ("scheduler", "run the periodic-job scheduler"),
+        ("dev", "run API, workers and scheduler with embedded defaults"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
+        if name in ("worker", "dev"):
+            p.add_argument("--workers", type=int, default=2, help="worker threads (dev) ")
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+    except config.ConfigError as exc:
+        parser.exit(2, f"mysocial: {exc}\n")
+    _logging(settings.log_level)
+
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "worker":
+        from workers import runner
+
+        runner.run(settings)
+    elif args.command == "scheduler":
+        from workers import scheduler
+
+        scheduler.run(settings)
+    elif args.command == "dev":
+        from mysocial import dev
+
+        serve(dev.start(settings, workers=args.workers))

@@ -1,0 +1,95 @@
+"""Every setting, read once from the environment."""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field, replace
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    host: str = "0.0.0.0"
+    port: int = 5000
+    redis_url: str = "redis://localhost:6379/0"
+    mongo_url: str = "memory"
+    mongo_db: str = "mysocial"
+    jwt_secret: str = ""
+    cookie_keys: tuple[str, ...] = ()
+    client_url: str = "http://localhost:3000"
+    api_url: str = "http://localhost:5000"
+    cloudinary_url: str = ""
+    sendgrid_api_key: str = ""
+    sender_email: str = "no-reply@mysocial.local"
+    media_dir: str = "media"
+    outbox_dir: str = "outbox"
+    instance: str = field(default_factory=socket.gethostname)
+    cache_ttl: int = 7 * 24 * 3600
+    reconcile_after: int = 60
+    token_ttl: int = 7 * 24 * 3600
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def memory_mongo(self) -> bool:
+        return self.mongo_url == "memory"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def load(env: dict | None = None) -> Settings:
+    """Build Settings from the environment; production refuses to start without secrets."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("NODE_ENV") or env.get("MYSOCIAL_ENV") or "development"
+    keys = tuple(k for k in (env.get("SECRET_KEY_ONE", ""), env.get("SECRET_KEY_TWO", "")) if k)
+    jwt_secret = env.get("JWT_SECRET", "")
+    if mode == "production":
+        missing = [n for n, v in (("JWT_SECRET", jwt_secret), ("SECRET_KEY_ONE", keys)) if not v]
+        if missing:
+            raise ConfigError(f"production needs {', '.join(missing)} set")
+        if len(jwt_secret) < 32:
+            raise ConfigError("JWT_SECRET must be at least 32 characters in production")
+    jwt_secret = jwt_secret or secrets.token_urlsafe(48)
+    keys = keys or (secrets.token_urlsafe(32),)
+    port = _int(env, "PORT", 5000)
+    return Settings(
+        env=mode,
+        host=env.get("HOST", "0.0.0.0"),
+        port=port,
+        redis_url=env.get("REDIS_URL", "redis://localhost:6379/0"),
+        mongo_url=env.get("MONGO_URL") or env.get("DATABASE_URL") or "memory",
+        mongo_db=env.get("MONGO_DB", "mysocial"),
+        jwt_secret=jwt_secret,
+        cookie_keys=keys,
+        client_url=env.get("CLIENT_URL", "http://localhost:3000"),
+        api_url=env.get("API_URL", f"http://localhost:{port}"),
+        cloudinary_url=env.get("CLOUDINARY_URL", ""),
+        sendgrid_api_key=env.get("SENDGRID_API_KEY", ""),
+        sender_email=env.get("SENDER_EMAIL", "no-reply@mysocial.local"),
+        media_dir=env.get("MEDIA_DIR", "media"),
+        outbox_dir=env.get("OUTBOX_DIR", "outbox"),
+        instance=env.get("INSTANCE_NAME") or socket.gethostname(),
+        cache_ttl=_int(env, "CACHE_TTL", 7 * 24 * 3600),
+        reconcile_after=_int(env, "RECONCILE_AFTER", 60),
+        token_ttl=_int(env, "TOKEN_TTL", 7 * 24 * 3600),
+        log_level=env.get("LOG_LEVEL", "INFO"),
+    )

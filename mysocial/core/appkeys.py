@@ -1,0 +1,14 @@
+"""Typed keys for the resources an Application holds."""
+from __future__ import annotations
+
+import redis.asyncio as aredis
+import socketio
+from aiohttp import web
+
+from mysocial.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+REDIS = web.AppKey("redis", aredis.Redis)
+MONGO = web.AppKey("mongo", object)
+SIO = web.AppKey("sio", socketio.AsyncServer)
+MEDIA = web.AppKey("media", object)

@@ -1,0 +1,120 @@
+"""Socket.IO: authenticated connections, one room per user, presence in Redis.
+
+Emits go through python-socketio's Redis manager, so an event emitted on any
+API instance (or by a worker, through a write-only manager) reaches the
+user's sockets wherever they are connected.
+"""
+from __future__ import annotations
+
+import logging
+from http.cookies import SimpleCookie
+from typing import AsyncIterator, Iterable
+
+import redis.asyncio as aredis
+import socketio
+from aiohttp import web
+from redis.commands.core import AsyncScript
+
+from mysocial.config import Settings
+from mysocial.core.errors import ApiError
+from mysocial.core.appkeys import REDIS, SIO
+from mysocial.core.security import claims_from
+
+log = logging.getLogger("mysocial.realtime")
+
+CHANNEL = "mysocial"
+PRESENCE = "presence"
+
+_LEAVE_LUA = """
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return n
+"""
+_leave = AsyncScript(aredis.Redis(), _LEAVE_LUA)
+
+
+def room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def rooms(user_ids: Iterable[str]) -> list[str]:
+    return [room(u) for u in dict.fromkeys(user_ids) if u]
+
+
+def make_server(settings: Settings, *, manager: bool = True) -> socketio.AsyncServer:
+    mgr = socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL) if manager else None
+    return socketio.AsyncServer(
+        async_mode="aiohttp",
+        client_manager=mgr,
+        cors_allowed_origins=[settings.client_url.rstrip("/")],
+        cors_credentials=True,
+        ping_interval=25,
+        ping_timeout=20,
+    )
+
+
+def write_only_emitter(settings: Settings) -> socketio.RedisManager:
+    """For workers: emit to sockets on any API instance without serving any."""
+    return socketio.RedisManager(settings.redis_url, channel=CHANNEL, write_only=True)
+
+
+async def online(app: web.Application) -> list[str]:
+    names = await app[REDIS].hkeys(PRESENCE)
+    return sorted(n.decode() for n in names)
+
+
+def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) -> None:
+    """Wire connection auth, rooms, presence and the contract's client events."""
+    sio.attach(app)
+    app[SIO] = sio
+    local: dict[str, str] = {}
+
+    async def announce() -> None:
+        await sio.emit("user online", await online(app))
+
+    @sio.event
+    async def connect(sid, environ, auth):
+        cookies = {k: m.value for k, m in SimpleCookie(environ.get("HTTP_COOKIE", "")).items()}
+        header = environ.get("HTTP_AUTHORIZATION")
+        if not header and isinstance(auth, dict) and auth.get("token"):
+            header = f"Bearer {auth['token']}"
+        try:
+            claims = claims_from(settings, cookies, header)
+        except ApiError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.message) from None
+        user = {"userId": claims["userId"], "username": claims["username"]}
+        await sio.save_session(sid, user)
+        await sio.enter_room(sid, room(user["userId"]))
+        local[sid] = user["username"]
+        await app[REDIS].hincrby(PRESENCE, user["username"], 1)
+        await announce()
+
+    @sio.event
+    async def disconnect(sid, reason=None):
+        username = local.pop(sid, None)
+        if username:
+            await _leave(keys=[PRESENCE], args=[username], client=app[REDIS])
+            await announce()
+
+    @sio.on("setup")
+    async def setup(sid, data=None):
+        await sio.emit("user online", await online(app), to=sid)
+
+    for ignored in ("join room", "reaction", "comment", "unfollow user", "block user", "unblock user"):
+        # The original re-broadcast these client claims to everyone; MySocial emits
+        # the real events itself after the REST call succeeds.
+        sio.on(ignored, lambda sid, data=None: None)
+
+    async def on_shutdown(app: web.Application) -> None:
+        for sid, username in list(local.items()):
+            local.pop(sid, None)
+            await _leave(keys=[PRESENCE], args=[username], client=app[REDIS])
+            await sio.disconnect(sid)
+
+    app.on_shutdown.append(on_shutdown)
+
+
+async def emit_to(app: web.Application, event: str, data, user_ids: Iterable[str]) -> None:
+    targets = rooms(user_ids)
+    if targets:
+        await app[SIO].emit(event, data, to=targets)

@@ -1,0 +1,45 @@
+"""Redis clients: asyncio for the API, synchronous for workers; one codec for hashes."""
+from __future__ import annotations
+
+from typing import Any, AsyncIterator
+
+import orjson
+import redis
+import redis.asyncio as aredis
+from aiohttp import web
+
+from mysocial.config import Settings
+from mysocial.core.appkeys import REDIS
+
+
+
+def async_client(url: str) -> aredis.Redis:
+    return aredis.Redis.from_url(url, max_connections=256, health_check_interval=30)
+
+
+def sync_client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, health_check_interval=30)
+
+
+def redis_ctx(settings: Settings):
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        client = async_client(settings.redis_url)
+        await client.ping()
+        app[REDIS] = client
+        yield
+        await client.aclose()
+
+    return ctx
+
+
+def to_hash(doc: dict) -> dict[str, bytes]:
+    """Every field JSON-encoded, so integers stay HINCRBY-able and nesting survives."""
+    return {k: orjson.dumps(v) for k, v in doc.items()}
+
+
+def from_hash(raw: dict) -> dict[str, Any]:
+    return {(k.decode() if isinstance(k, bytes) else k): orjson.loads(v) for k, v in raw.items()}
+
+
+def text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,73 @@
+"""Middlewares every route shares: errors in the contract's shape, CORS, security headers."""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from mysocial.core.errors import ApiError, error_body
+from mysocial.core.http import json_response
+
+log = logging.getLogger("mysocial.web")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+@web.middleware
+async def errors(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_response(error_body(exc.message, exc.status), status=exc.status, headers=exc.headers)
+    except web.HTTPNotFound:
+        return json_response({"message": f"{request.path} not found"}, status=404)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return json_response(error_body(exc.reason, exc.status), status=exc.status)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_response(error_body("Something went wrong", 500), status=500)
+
+
+def cors(client_url: str):
+    """CORS for the one front-end origin, with credentials (cookies)."""
+    allowed = {client_url.rstrip("/")}
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and origin and "Access-Control-Request-Method" in request.headers:
+            response = web.Response(status=204 if origin in allowed else 403)
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:
+                response = exc
+        if origin in allowed:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+            response.headers["Vary"] = "Origin"
+            if request.method == "OPTIONS":
+                response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
+                response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                    "Access-Control-Request-Headers", "Content-Type, Authorization"
+                )
+                response.headers["Access-Control-Max-Age"] = "600"
+        return response
+
+    return middleware
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):
+    response = await handler(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

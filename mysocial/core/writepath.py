@@ -1,0 +1,104 @@
+"""The write path: cache entry, pending ledger and persist job in one Redis transaction.
+
+Every change to a persisted document is recorded in the ledger (`pending`:
+member `<kind>:<id>` -> version; `pending:since`: when it first became
+pending). Versions come from a Lua script: the Redis server's clock in
+microseconds, forced to grow, so they are monotonic across API instances and
+survive a Redis flush. A worker persists the *current* cached state with the
+ledger version it read before loading that state, guarded in MongoDB by that
+version, and clears the ledger only if no newer write came in meanwhile
+(`clear`). Cache keys of a pending document have no TTL; once persisted they
+get `cache_ttl`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import redis.asyncio as aredis
+from redis.commands.core import AsyncScript, Script
+
+import queues
+
+PENDING = "pending"
+PENDING_SINCE = "pending:since"
+VERSION = "pending:clock"
+
+MARK_LUA = """
+local t = redis.call('TIME')
+local v = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+if v <= last then v = last + 1 end
+redis.call('SET', KEYS[3], v)
+local now_ms = math.floor(v / 1000)
+for i = 1, #ARGV do
+  redis.call('HSET', KEYS[1], ARGV[i], v)
+  redis.call('ZADD', KEYS[2], 'NX', now_ms, ARGV[i])
+end
+return v
+"""
+
+CLEAR_LUA = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local ttl = tonumber(ARGV[3])
+for i = 3, #KEYS do
+  if ttl > 0 then redis.call('EXPIRE', KEYS[i], ttl) end
+end
+return 1
+"""
+
+_mark = AsyncScript(aredis.Redis(), MARK_LUA)  # the client only lends its encoder; calls pass the pipeline
+
+
+@dataclass(frozen=True)
+class Change:
+    """One document whose new state must reach MongoDB; `keys` are its cache entries."""
+
+    kind: str
+    id: str
+    keys: tuple[str, ...] = ()
+
+    @property
+    def member(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+Apply = Callable[[aredis.client.Pipeline], None]
+
+
+async def commit(
+    client: aredis.Redis,
+    apply: Apply | None,
+    changes: Iterable[Change],
+    *,
+    enqueue: bool = True,
+    extra: Apply | None = None,
+) -> list:
+    """Write the cache (`apply`), mark the ledger, add persist jobs — all in one MULTI/EXEC.
+
+    `extra` adds further jobs (e-mails, notifications) to the same transaction.
+    Returns the results of the commands `apply` added, in order.
+    """
+    changes = list(changes)
+    async with client.pipeline(transaction=True) as pipe:
+        if apply is not None:
+            apply(pipe)
+        n = len(pipe.command_stack)
+        if changes:
+            for change in changes:
+                for key in change.keys:
+                    pipe.persist(key)
+            await _mark(keys=[PENDING, PENDING_SINCE, VERSION], args=[c.member for c in changes], client=pipe)
+            if enqueue:
+                for change in changes:
+                    queues.add_persist(pipe, change.kind, change.id)
+        if extra is not None:
+            extra(pipe)
+        results = await pipe.execute()
+    return results[:n]
+
+
+def clear_script(client) -> Script:
+    return client.register_script(CLEAR_LUA)

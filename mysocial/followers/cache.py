@@ -1,0 +1,22 @@
+"""Follow lists in Redis: `followers:<id>` and `following:<id>` sorted sets (score: when)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from mysocial.core.appkeys import REDIS
+
+
+def followers_key(user_id: str) -> str:
+    return f"followers:{user_id}"
+
+
+def following_key(user_id: str) -> str:
+    return f"following:{user_id}"
+
+
+async def follower_ids(app: web.Application, user_id: str) -> list[str]:
+    return [m.decode() for m in await app[REDIS].zrevrange(followers_key(user_id), 0, -1)]
+
+
+async def following_ids(app: web.Application, user_id: str) -> list[str]:
+    return [m.decode() for m in await app[REDIS].zrevrange(following_key(user_id), 0, -1)]

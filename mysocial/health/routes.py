@@ -1,0 +1,47 @@
+"""Health probes (no base path)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from mysocial.core.appkeys import SETTINGS
+from mysocial.core.errors import BadRequest
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    return web.Response(text=f"Server instance is healthy with process id {os.getpid()} on {datetime.now(timezone.utc)}")
+
+
+@routes.get("/env")
+async def env(request: web.Request) -> web.Response:
+    return web.Response(text=f"This is the {request.app[SETTINGS].env} environment.")
+
+
+@routes.get("/instance")
+async def instance(request: web.Request) -> web.Response:
+    return web.Response(text=f"Server is running on instance {request.app[SETTINGS].instance} with process id {os.getpid()}")
+
+
+def fib(n: int) -> int:
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+@routes.get("/fibo/{num}")
+async def fibo(request: web.Request) -> web.Response:
+    raw = request.match_info["num"]
+    if not raw.isdigit() or int(raw) > 10_000:
+        raise BadRequest("num must be an integer from 0 to 10000")
+    start = time.perf_counter()
+    value = await asyncio.to_thread(fib, int(raw))
+    took = (time.perf_counter() - start) * 1000
+    return web.Response(text=f"Fibonacci series of {raw} is {value} and it took {took:.2f}ms")

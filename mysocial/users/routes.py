@@ -1,0 +1,145 @@
+"""Profiles, user pages, suggestions, search, password and profile settings."""
+from __future__ import annotations
+
+from typing import Callable
+
+from aiohttp import web
+
+from mysocial.auth import cache as auth_cache
+from mysocial.auth.routes import change_password
+from mysocial.core import security
+from mysocial.core.appkeys import MONGO, REDIS
+from mysocial.core.errors import BadRequest, NotFound
+from mysocial.core.http import body, json_response
+from mysocial.core.mongo import is_oid
+from mysocial.core.writepath import Change, commit
+from mysocial.followers import cache as follows
+from mysocial.users import cache, store
+from mysocial.users.schemas import BasicInfoSchema, ChangePasswordSchema, SettingsSchema, SocialLinksSchema
+
+PAGE_SIZE = 12
+routes = web.RouteTableDef()
+
+
+def page_number(request: web.Request) -> int:
+    raw = request.match_info["page"]
+    if not raw.isdigit() or not 0 < int(raw) <= 100_000:
+        raise BadRequest("Invalid page")
+    return int(raw)
+
+
+def user_id_param(request: web.Request, name: str = "userId") -> str:
+    value = request.match_info[name]
+    if not is_oid(value):
+        raise BadRequest("Invalid user id")
+    return value
+
+
+def card(user: dict) -> dict:
+    return {k: user.get(k) for k in ("_id", "profilePicture", "username", "email", "avatarColor")}
+
+
+@routes.get("/user/all/{page}")
+async def all_users(request: web.Request) -> web.Response:
+    me = security.me(request)
+    ids, total = await cache.page(request.app, page_number(request), PAGE_SIZE, me["userId"])
+    users = await cache.get_many(request.app, ids)
+    followers = await follows.follower_ids(request.app, me["userId"])
+    return json_response({"message": "Get users", "users": users, "totalUsers": total, "followers": followers})
+
+
+@routes.get("/user/profile")
+async def profile(request: web.Request) -> web.Response:
+    me = security.me(request)
+    user = await cache.get(request.app, me["userId"])
+    if user is None:
+        raise NotFound("User not found")
+    return json_response({"message": "Get user profile", "user": user})
+
+
+@routes.get("/user/profile/{userId}")
+async def profile_by_id(request: web.Request) -> web.Response:
+    security.me(request)
+    user = await cache.get(request.app, user_id_param(request))
+    if user is None:
+        raise NotFound("User not found")
+    return json_response({"message": "Get user profile by id", "user": user})
+
+
+@routes.get("/user/profile/user/suggestions")
+async def suggestions(request: web.Request) -> web.Response:
+    me = security.me(request)
+    skip = set(await follows.following_ids(request.app, me["userId"])) | {me["userId"]}
+    ids = [i for i in await cache.random_ids(request.app, 10 + len(skip)) if i not in skip][:10]
+    return json_response({"message": "User suggestions", "users": await cache.get_many(request.app, ids)})
+
+
+@routes.get("/user/profile/search/{query}")
+async def search(request: web.Request) -> web.Response:
+    security.me(request)
+    query = request.match_info["query"].strip()
+    if not query or len(query) > 50:
+        raise BadRequest("Invalid search query")
+    app = request.app
+    ids = await cache.search_prefix(app, query, 20)
+    found = await cache.get_many(app, ids)
+    seen = set(ids)
+    for user in await store.search(app[MONGO], query, 20):
+        if user["_id"] not in seen and len(found) < 20:
+            seen.add(user["_id"])
+            found.append(user)
+    return json_response({"message": "Search results", "search": [card(u) for u in found]})
+
+
+@routes.put("/user/profile/change-password")
+async def change_password_route(request: web.Request) -> web.Response:
+    me = security.me(request)
+    data = await body(request, ChangePasswordSchema())
+    user = await cache.get(request.app, me["userId"])
+    auth = await auth_cache.get(request.app, user["authId"]) if user else None
+    if not auth or not await security.check_password(data["currentPassword"], auth["password"]):
+        raise BadRequest("Invalid credentials")
+    await change_password(request, auth, data["newPassword"])
+    return json_response(
+        {"message": "Password updated successfully. You will be redirected shortly to the login page."}
+    )
+
+
+async def update_user(request: web.Request, change: Callable[[dict], dict]) -> dict:
+    """Apply `change(user) -> changed fields` to my profile through the write path."""
+    me = security.me(request)
+    user = await cache.get(request.app, me["userId"])
+    if user is None:
+        raise NotFound("User not found")
+    fields = change(user)
+    if fields:
+        await commit(
+            request.app[REDIS],
+            lambda pipe: cache.update(pipe, me["userId"], fields),
+            [Change("user", me["userId"], (cache.key(me["userId"]),))],
+        )
+    return {**user, **fields}
+
+
+@routes.put("/user/profile/basic-info")
+async def basic_info(request: web.Request) -> web.Response:
+    security.me(request)
+    data = await body(request, BasicInfoSchema())
+    await update_user(request, lambda user: data)
+    return json_response({"message": "Updated successfully"})
+
+
+@routes.put("/user/profile/social-links")
+async def social_links(request: web.Request) -> web.Response:
+    security.me(request)
+    data = await body(request, SocialLinksSchema())
+    await update_user(request, lambda user: {"social": {**user.get("social", {}), **data}})
+    return json_response({"message": "Updated successfully"})
+
+
+@routes.put("/user/profile/settings")
+async def notification_settings(request: web.Request) -> web.Response:
+    security.me(request)
+    data = await body(request, SettingsSchema())
+    updated = await update_user(request, lambda user: {"notifications": {**user.get("notifications", {}), **data}})
+    return json_response({"message": "Notification settings updated successfully", "settings": updated["notifications"]})

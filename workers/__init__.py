@@ -1,0 +1,1 @@
+"""The consumer side: RQ job functions, one module per feature, plus scheduled jobs."""

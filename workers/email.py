@@ -1,0 +1,40 @@
+"""The e-mail job: render a template and send it through the e-mail port."""
+from __future__ import annotations
+
+from html import escape
+
+from workers import context
+
+TEMPLATES: dict[str, tuple[str, str]] = {
+    "forgot-password": (
+        "Reset your password",
+        "<p>Hello {username},</p><p>You asked to reset your password. This link works once, for one hour:</p>"
+        '<p><a href="{resetLink}">{resetLink}</a></p><p>If you did not ask, ignore this e-mail.</p>',
+    ),
+    "password-changed": (
+        "Password Reset Confirmation",
+        "<p>Hello {username},</p><p>The password of the account {email} was changed on {date} "
+        "from IP address {ipaddress}.</p><p>If this was not you, reset your password now.</p>",
+    ),
+    "comments": ("Comment notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),
+    "reactions": ("Reaction notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),
+    "follows": ("Follower notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),
+    "messages": ("Direct message notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
+def render(template: str, values: dict) -> tuple[str, str]:
+    subject, body = TEMPLATES[template]
+    safe = _Blank({k: escape(str(v)) for k, v in values.items()})
+    return subject, body.format_map(safe)
+
+
+def send(template: str, to: str, values: dict) -> str:
+    subject, html = render(template, values)
+    context.get().mailer.send(to, subject, html)
+    return to

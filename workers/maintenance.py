@@ -1,0 +1,45 @@
+"""Scheduled jobs: the reconciler re-enqueues ledger entries that waited too long."""
+from __future__ import annotations
+
+import logging
+import time
+
+import queues
+from mysocial.core.writepath import PENDING, PENDING_SINCE
+from workers import context
+
+log = logging.getLogger("mysocial.reconcile")
+LOCK = "lock:reconcile"
+
+
+def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
+    """Re-enqueue persist jobs for entries pending longer than `older_than` seconds.
+
+    Safe on several schedulers at once: one holds a Redis lock while it works.
+    """
+    ctx = context.get()
+    r = ctx.redis
+    older_than = ctx.settings.reconcile_after if older_than is None else older_than
+    lock = r.lock(LOCK, timeout=300, blocking=False)
+    if not lock.acquire(blocking=False):
+        log.info("reconcile skipped: another scheduler holds the lock")
+        return {"skipped": True}
+    try:
+        cutoff = int(time.time() * 1000) - older_than * 1000
+        members = [m.decode() for m in r.zrangebyscore(PENDING_SINCE, "-inf", cutoff, start=0, num=batch)]
+        now_ms = int(time.time() * 1000)
+        requeued = 0
+        with r.pipeline(transaction=True) as pipe:
+            for member in members:
+                kind, _, doc_id = member.partition(":")
+                if kind in queues.PERSIST:
+                    queues.add_persist(pipe, kind, doc_id)
+                    pipe.zadd(PENDING_SINCE, {member: now_ms}, xx=True)
+                    requeued += 1
+            pipe.execute()
+        report = {"pending": r.hlen(PENDING), "requeued": requeued}
+        log.info("reconcile: %s", report)
+        return report
+    finally:
+        lock.release()
+

@@ -1,0 +1,37 @@
+"""Running RQ workers: as a process (`mysocial worker`) or in a thread (`mysocial dev`, tests)."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+from mysocial.config import Settings
+from queues import QUEUES
+from workers import context
+
+
+class ThreadWorker(SimpleWorker):
+    """A SimpleWorker that can live off the main thread (no signals)."""
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self):
+        if threading.current_thread() is threading.main_thread():
+            super()._install_signal_handlers()
+
+
+def make_worker(settings: Settings, queues=QUEUES, name: str | None = None) -> ThreadWorker:
+    ctx = context.init(settings) if context._current is None or context._current.settings != settings else context.get()
+    return ThreadWorker(list(queues), connection=ctx.redis, name=name)
+
+
+def drain(settings: Settings, queues=QUEUES) -> bool:
+    """Run one worker until every queue is empty (burst mode)."""
+    return make_worker(settings, queues).work(burst=True, logging_level="WARNING")
+
+
+def run(settings: Settings, queues=QUEUES, with_scheduler: bool = True) -> None:
+    logging.getLogger("rq.worker").setLevel(settings.log_level)
+    make_worker(settings, queues).work(with_scheduler=with_scheduler, logging_level=settings.log_level)
