@@ -92,3 +92,13 @@ def email(pipe, template: str, to: str, context: dict) -> str:
 
 async def enqueue_email(client, template: str, to: str, context: dict) -> str:
     return await enqueue(client, "email", "workers.email.send", template, to, context)
+
+
+def notify(pipe, notification: dict) -> str:
+    """Ask the notification worker to create (store, cache, emit, maybe e-mail) one notification.
+
+    `notification`: userTo, userFrom, notificationType (comments | reactions |
+    follows | messages), message, entityId, createdItemId, and optionally
+    comment, reaction, post, imgId, imgVersion, gifUrl.
+    """
+    return add_job(pipe, "notification", "workers.notifications.create", notification)

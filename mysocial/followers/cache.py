@@ -20,3 +20,7 @@ async def follower_ids(app: web.Application, user_id: str) -> list[str]:
 
 async def following_ids(app: web.Application, user_id: str) -> list[str]:
     return [m.decode() for m in await app[REDIS].zrevrange(following_key(user_id), 0, -1)]
+
+
+async def is_following(app: web.Application, follower: str, followee: str) -> bool:
+    return await app[REDIS].zscore(following_key(follower), followee) is not None

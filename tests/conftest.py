@@ -1,0 +1,232 @@
+"""Shared fixtures: a real redis-server per test session, per-test settings, apps, workers.
+
+MongoDB is mongomock unless MONGO_URL is set, in which case every test uses
+its own database on that server.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+import redis
+
+from mysocial.app import create_app
+from mysocial.config import Settings
+from mysocial.core import mongo
+from mysocial.dev import free_port
+from workers import context, runner
+
+PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
+
+
+def start_redis(tmp_dir, *extra: str) -> tuple[subprocess.Popen, int]:
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.fail("redis-server is not installed (.ci/run installs it)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_dir), *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            return proc, port
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def redis_port(tmp_path_factory):
+    proc, port = start_redis(tmp_path_factory.mktemp("redis"))
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+def settings(redis_port, tmp_path) -> Settings:
+    redis.Redis(port=redis_port).flushall()
+    mongo_url = os.environ.get("MONGO_URL") or "memory"
+    s = Settings(
+        env="test",
+        port=0,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        mongo_url=mongo_url,
+        mongo_db=f"t_{uuid.uuid4().hex[:12]}",
+        jwt_secret="test-secret-" + uuid.uuid4().hex,
+        cookie_keys=("cookie-key-" + uuid.uuid4().hex,),
+        client_url="http://localhost:3000",
+        api_url="http://localhost",
+        media_dir=str(tmp_path / "media"),
+        outbox_dir=str(tmp_path / "outbox"),
+        instance="test",
+    )
+    context.init(s)
+    yield s
+    if not s.memory_mongo:
+        mongo.sync_db(s).client.drop_database(s.mongo_db)
+
+
+@pytest.fixture
+def db(settings):
+    return mongo.sync_db(settings)
+
+
+@pytest.fixture
+def r(settings) -> redis.Redis:
+    return redis.Redis.from_url(settings.redis_url)
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings):
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def drain(settings):
+    """Run a real RQ worker (in a thread) until every queue is empty."""
+
+    async def run() -> None:
+        await asyncio.to_thread(runner.drain, settings)
+
+    return run
+
+
+async def signup(client, username: str = "alice", password: str = "secret1", email: str | None = None,
+                 status: int = 201) -> dict:
+    response = await client.post("/api/v1/signup", json={
+        "username": username, "password": password, "email": email or f"{username}@example.com",
+        "avatarColor": "#f00", "avatarImage": PNG,
+    })
+    body = await response.json()
+    assert response.status == status, body
+    return body
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Instance:
+    """One API instance on a real port."""
+
+    def __init__(self, server, settings: Settings):
+        self.server = server
+        self.settings = settings
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+
+@pytest.fixture
+async def instances(settings):
+    """Start API instances that share one Redis (call with how many you need)."""
+    from aiohttp.test_utils import TestServer
+
+    started = []
+
+    async def start(count: int = 1) -> list[Instance]:
+        for n in range(count):
+            server = TestServer(create_app(settings.with_(instance=f"api-{len(started)}")), host="127.0.0.1")
+            await server.start_server()
+            started.append(Instance(server, settings))
+        return started[-count:]
+
+    yield start
+    for instance in started:
+        await instance.server.close()
+
+
+class SocketUser:
+    """A real Socket.IO client that records every event it receives."""
+
+    def __init__(self, user_id: str | None = None):
+        import socketio
+
+        self.user_id = user_id
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.events: list[tuple[str, object]] = []
+        self._arrived = asyncio.Event()
+
+        @self.sio.on("*")
+        async def any_event(event, data=None):
+            self.events.append((event, data))
+            self._arrived.set()
+
+    async def connect(self, url: str, token: str | None = None, cookie: str | None = None) -> None:
+        headers = {"Cookie": cookie} if cookie else {}
+        await self.sio.connect(url, transports=["websocket"], auth={"token": token} if token else None,
+                               headers=headers, wait_timeout=5)
+
+    def received(self, event: str) -> list:
+        return [data for name, data in self.events if name == event]
+
+    async def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 5) -> object:
+        """Wait until `event` arrives (matching `predicate`); fail after `timeout` seconds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for data in self.received(event):
+                if predicate(data):
+                    return data
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"no {event!r} event within {timeout}s; got {[e for e, _ in self.events]}")
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+@pytest.fixture
+async def sockets():
+    """Make connected Socket.IO clients; all are closed after the test."""
+    made: list[SocketUser] = []
+
+    async def connect(url: str, token: str | None = None, cookie: str | None = None,
+                      user_id: str | None = None) -> SocketUser:
+        user = SocketUser(user_id)
+        await user.connect(url, token=token, cookie=cookie)
+        made.append(user)
+        return user
+
+    yield connect
+    for user in made:
+        await user.close()
+
+
+
+async def settle(settings: Settings, *users: SocketUser) -> None:
+    """Wait until every event emitted so far to these users has arrived.
+
+    Emits a marker to each user's room through Redis, after whatever the test
+    did, and waits for it: events to one socket arrive in order, so a test can
+    then assert that some event did *not* arrive.
+    """
+    import socketio
+
+    from mysocial.core.realtime import CHANNEL, room
+
+    token = uuid.uuid4().hex
+    manager = socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL, write_only=True)
+    for user in users:
+        await manager.emit("test marker", token, room=room(user.user_id), namespace="/")
+    for user in users:
+        await user.wait_for("test marker", lambda data: data == token)

@@ -1,0 +1,73 @@
+"""Socket.IO across two API instances sharing one Redis."""
+from __future__ import annotations
+
+import aiohttp
+import pytest
+import socketio
+
+from mysocial.core.appkeys import SIO
+from mysocial.core.realtime import room
+from tests.conftest import PNG, settle
+
+
+async def signup_at(url: str, username: str) -> dict:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/v1/signup", json={
+            "username": username, "password": "secret1", "email": f"{username}@example.com",
+            "avatarColor": "red", "avatarImage": PNG,
+        }) as response:
+            assert response.status == 201
+            return await response.json()
+
+
+async def test_event_emitted_on_b_reaches_socket_on_a(instances, sockets, settings):
+    a, b = await instances(2)
+    alice = await signup_at(a.url, "alice")
+    bob = await signup_at(b.url, "bobby")
+    alice_socket = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
+    bob_socket = await sockets(b.url, token=bob["token"], user_id=bob["user"]["_id"])
+    await b.server.app[SIO].emit("update user", {"hello": "alice"}, to=room(alice["user"]["_id"]))
+    assert await alice_socket.wait_for("update user") == {"hello": "alice"}
+    await settle(settings, bob_socket)
+    assert bob_socket.received("update user") == [], "an event for alice's room is not seen by bob"
+
+
+async def test_unauthenticated_and_tampered_sockets_are_refused(instances, settings):
+    (a,) = await instances(1)
+    alice = await signup_at(a.url, "alice")
+    for auth in (None, {"token": alice["token"][:-3] + "abc"}, {"token": "nonsense"}):
+        client = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.connect(a.url, transports=["websocket"], auth=auth, wait_timeout=5)
+        await client.disconnect()
+
+
+async def test_cookie_session_connects(instances, sockets):
+    (a,) = await instances(1)
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{a.url}/api/v1/signup", json={
+            "username": "carol", "password": "secret1", "email": "carol@example.com",
+            "avatarColor": "red", "avatarImage": PNG,
+        }) as response:
+            cookie = response.cookies["session"].value
+            user_id = (await response.json())["user"]["_id"]
+    user = await sockets(a.url, cookie=f"session={cookie}", user_id=user_id)
+    assert "Carol" in await user.wait_for("user online", lambda names: "Carol" in names)
+
+
+async def test_presence_is_the_same_from_both_instances(instances, sockets, settings):
+    a, b = await instances(2)
+    alice = await signup_at(a.url, "alice")
+    bob = await signup_at(b.url, "bobby")
+    watcher_a = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
+    watcher_b = await sockets(b.url, token=bob["token"], user_id=bob["user"]["_id"])
+    both = lambda names: names == ["Alice", "Bobby"]
+    await watcher_a.wait_for("user online", both)
+    await watcher_b.wait_for("user online", both)
+
+    await watcher_b.close()
+    await watcher_a.wait_for("user online", lambda names: names == ["Alice"])
+    # A new socket on instance B sees the same list as instance A.
+    late = await sockets(b.url, token=alice["token"], user_id=alice["user"]["_id"])
+    await late.sio.emit("setup", {"userId": "Mallory"})
+    assert await late.wait_for("user online", lambda names: names == ["Alice"]) == ["Alice"]
