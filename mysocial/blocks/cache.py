@@ -26,3 +26,13 @@ async def between(app: web.Application, a: str, b: str) -> bool:
         pipe.sismember(blocked_key(a), b)
         pipe.sismember(blocked_key(b), a)
         return any(await pipe.execute())
+
+
+def block(pipe, blocker: str, blocked: str) -> None:
+    pipe.sadd(blocked_key(blocker), blocked)
+    pipe.sadd(blocked_by_key(blocked), blocker)
+
+
+def unblock(pipe, blocker: str, blocked: str) -> None:
+    pipe.srem(blocked_key(blocker), blocked)
+    pipe.srem(blocked_by_key(blocked), blocker)

@@ -24,3 +24,13 @@ async def following_ids(app: web.Application, user_id: str) -> list[str]:
 
 async def is_following(app: web.Application, follower: str, followee: str) -> bool:
     return await app[REDIS].zscore(following_key(follower), followee) is not None
+
+
+def follow(pipe, follower: str, followee: str, at_ms: float) -> None:
+    pipe.zadd(following_key(follower), {followee: at_ms})
+    pipe.zadd(followers_key(followee), {follower: at_ms})
+
+
+def unfollow(pipe, follower: str, followee: str) -> None:
+    pipe.zrem(following_key(follower), followee)
+    pipe.zrem(followers_key(followee), follower)
