@@ -42,6 +42,7 @@ class Settings:
     cache_ttl: int = 7 * 24 * 3600
     reconcile_after: int = 60
     token_ttl: int = 7 * 24 * 3600
+    bcrypt_rounds: int = 10
     log_level: str = "INFO"
 
     @property
@@ -91,5 +92,6 @@ def load(env: dict | None = None) -> Settings:
         cache_ttl=_int(env, "CACHE_TTL", 7 * 24 * 3600),
         reconcile_after=_int(env, "RECONCILE_AFTER", 60),
         token_ttl=_int(env, "TOKEN_TTL", 7 * 24 * 3600),
+        bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 10),
         log_level=env.get("LOG_LEVEL", "INFO"),
     )

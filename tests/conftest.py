@@ -73,6 +73,7 @@ def settings(redis_port, tmp_path) -> Settings:
         media_dir=str(tmp_path / "media"),
         outbox_dir=str(tmp_path / "outbox"),
         instance="test",
+        bcrypt_rounds=4,
     )
     context.init(s)
     yield s

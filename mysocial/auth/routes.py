@@ -59,7 +59,7 @@ async def signup(request: web.Request) -> web.Response:
         raise BadRequest(INVALID)
     try:
         uploaded = await app[MEDIA].upload(data["avatarImage"], user_id)
-        password = await security.hash_password(data["password"])
+        password = await security.hash_password(app[SETTINGS], data["password"])
         at = now_iso()
         uid = f"{secrets.randbelow(10**12):012d}"
         user = new_user(user_id, auth_id, uid, username, email, data["avatarColor"], uploaded.url, at)
@@ -141,7 +141,7 @@ async def reset_password(request: web.Request) -> web.Response:
 async def change_password(request: web.Request, auth: dict, password: str) -> None:
     """Store a new hash (write path) and have the e-mail worker send the confirmation."""
     app = request.app
-    hashed = await security.hash_password(password)
+    hashed = await security.hash_password(app[SETTINGS], password)
     details = {
         "username": auth["username"], "email": auth["email"], "ipaddress": request.remote or "",
         "date": datetime.now(timezone.utc).strftime("%d/%m/%Y %H:%M"),

@@ -18,11 +18,10 @@ from mysocial.core.errors import NotAuthorized
 COOKIE = "session"
 MISSING = "Token is not available. Please login again."
 INVALID = "Token is invalid. Please login again."
-BCRYPT_ROUNDS = 10
 
 
-def _hash(password: str) -> str:
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
+def _hash(password: str, rounds: int) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
 
 
 def _check(password: str, hashed: str) -> bool:
@@ -32,8 +31,8 @@ def _check(password: str, hashed: str) -> bool:
         return False
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hash, password)
+async def hash_password(settings: Settings, password: str) -> str:
+    return await asyncio.to_thread(_hash, password, settings.bcrypt_rounds)
 
 
 async def check_password(password: str, hashed: str) -> bool:
@@ -102,10 +101,13 @@ def clear_session(response: web.StreamResponse, settings: Settings) -> None:
     response.del_cookie(COOKIE, path="/", secure=settings.production, samesite="None" if settings.production else "Lax")
 
 
+CLAIMS = web.RequestKey("claims", dict)
+
+
 def me(request: web.Request) -> dict:
     """The authenticated caller's JWT claims (401 otherwise); parsed once per request."""
-    claims = request.get("claims")
+    claims = request.get(CLAIMS)
     if claims is None:
         claims = claims_from(request.app[SETTINGS], request.cookies, request.headers.get("Authorization"))
-        request["claims"] = claims
+        request[CLAIMS] = claims
     return claims
