@@ -73,3 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         from mysocial import dev
 
         serve(dev.start(settings, workers=args.workers))
+
+
+if __name__ == "__main__":
+    main()

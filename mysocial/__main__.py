@@ -1,0 +1,3 @@
+from mysocial.cli import main
+
+main()
