@@ -34,7 +34,8 @@ def start_redis_server(binary: str, folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder.resolve()),
-         "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""],
+         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+         "--maxmemory-policy", "volatile-lru"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     atexit.register(proc.terminate)
