@@ -5,10 +5,11 @@ from aiohttp import web
 
 from mysocial.auth.routes import routes as auth_routes
 from mysocial.config import Settings
-from mysocial.core import realtime, web as middlewares
+from mysocial.core import metrics, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
+from mysocial.core.ratelimit import rate_limit
 from mysocial.core.redis import redis_ctx
 from mysocial.health.routes import routes as health_routes
 from mysocial.users.routes import routes as user_routes
@@ -24,7 +25,8 @@ def prefixed(routes: web.RouteTableDef, prefix: str) -> list[web.RouteDef]:
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=MAX_BODY,
-        middlewares=[middlewares.cors(settings.client_url), middlewares.security_headers, middlewares.errors],
+        middlewares=[metrics.observe, middlewares.cors(settings.client_url), middlewares.security_headers,
+                     middlewares.errors, rate_limit],
     )
     app[SETTINGS] = settings
     app[MEDIA] = make_media(settings)
@@ -33,6 +35,7 @@ def create_app(settings: Settings) -> web.Application:
     realtime.attach(app, settings, realtime.make_server(settings))
 
     app.router.add_routes(health_routes)
+    app.router.add_get("/metrics", metrics.scrape)
     for routes in (auth_routes, user_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)

@@ -4,13 +4,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 
 from mysocial import config
+from mysocial.core import logs
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
 def _settings(args) -> config.Settings:
@@ -57,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = _settings(args)
     except config.ConfigError as exc:
         parser.exit(2, f"mysocial: {exc}\n")
-    _logging(settings.log_level)
+    logs.setup(settings.log_level, settings.log_format)
 
     if args.command == "serve":
         serve(settings)

@@ -43,6 +43,10 @@ class Settings:
     reconcile_after: int = 60
     token_ttl: int = 7 * 24 * 3600
     bcrypt_rounds: int = 10
+    rate_limit: int = 300
+    auth_rate_limit: int = 10
+    metrics_token: str = ""
+    log_format: str = "json"
     log_level: str = "INFO"
 
     @property
@@ -93,5 +97,9 @@ def load(env: dict | None = None) -> Settings:
         reconcile_after=_int(env, "RECONCILE_AFTER", 60),
         token_ttl=_int(env, "TOKEN_TTL", 7 * 24 * 3600),
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 10),
+        rate_limit=_int(env, "RATE_LIMIT", 300),
+        auth_rate_limit=_int(env, "AUTH_RATE_LIMIT", 10),
+        metrics_token=env.get("METRICS_TOKEN", ""),
+        log_format=env.get("LOG_FORMAT", "json"),
         log_level=env.get("LOG_LEVEL", "INFO"),
     )

@@ -74,6 +74,8 @@ def settings(redis_port, tmp_path) -> Settings:
         outbox_dir=str(tmp_path / "outbox"),
         instance="test",
         bcrypt_rounds=4,
+        rate_limit=100_000,
+        auth_rate_limit=100_000,
     )
     context.init(s)
     yield s
@@ -231,3 +233,8 @@ async def settle(settings: Settings, *users: SocketUser) -> None:
         await manager.emit("test marker", token, room=room(user.user_id), namespace="/")
     for user in users:
         await user.wait_for("test marker", lambda data: data == token)
+
+
+def data_keys(r: redis.Redis) -> set[bytes]:
+    """Every Redis key that holds application data (rate-limit counters left out)."""
+    return {k for k in r.keys("*") if not k.startswith(b"ratelimit:")}

@@ -10,7 +10,7 @@ from bson import ObjectId
 
 from mysocial.core.mail import read_outbox
 from mysocial.core.writepath import PENDING
-from tests.conftest import PNG, bearer, signup
+from tests.conftest import PNG, bearer, data_keys, signup
 
 ERROR = {"status": "error"}
 
@@ -64,21 +64,21 @@ async def test_signup_rejects_bad_input_and_writes_nothing(client, r, patch, mes
     response = await client.post("/api/v1/signup", json=payload)
     assert response.status == 400
     error(await response.json(), message)
-    assert r.dbsize() == 0, r.keys("*")
+    assert data_keys(r) == set()
 
 
 async def test_signup_rejects_non_json(client, r):
     response = await client.post("/api/v1/signup", data=b"{nope", headers={"Content-Type": "application/json"})
     assert response.status == 400 and (await response.json())["status"] == "error"
-    assert r.dbsize() == 0
+    assert data_keys(r) == set()
 
 
 async def test_duplicate_username_or_email_is_refused(client, drain, r):
     await signup(client, "alice", email="alice@example.com")
-    keys = set(r.keys("*"))
+    keys = data_keys(r)
     error(await signup(client, "ALICE", email="other@example.com", status=400), "Invalid credentials")
     error(await signup(client, "other", email="ALICE@example.com", status=400), "Invalid credentials")
-    assert set(r.keys("*")) == keys
+    assert data_keys(r) == keys
     await drain()
     r.flushdb()  # Redis lost: MongoDB still knows the names
     error(await signup(client, "alice", email="new@example.com", status=400), "Invalid credentials")
@@ -217,4 +217,4 @@ async def test_forgot_password_bad_email(client, r):
         response = await client.post("/api/v1/forgot-password", json=payload)
         assert response.status == 400
         error(await response.json(), "Field must be valid")
-    assert r.dbsize() == 0
+    assert data_keys(r) == set()

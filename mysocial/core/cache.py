@@ -13,6 +13,7 @@ from aiohttp import web
 from redis.commands.core import AsyncScript
 
 from mysocial.core.appkeys import REDIS, SETTINGS
+from mysocial.core.metrics import cache_result
 from mysocial.core.redis import from_hash, to_hash
 
 _FILL_LUA = """
@@ -35,6 +36,7 @@ async def fill(app: web.Application, key: str, doc: dict) -> bool:
 
 async def read_through(app: web.Application, key: str, load: Loader) -> dict | None:
     raw = await app[REDIS].hgetall(key)
+    cache_result(bool(raw))
     if raw:
         return from_hash(raw)
     doc = await load()
@@ -57,12 +59,14 @@ async def read_many(
         for doc_id in ids:
             pipe.hgetall(key(doc_id))
         raws = await pipe.execute()
+    hits = sum(1 for raw in raws if raw)
+    cache_result(True, hits)
     docs = []
     for doc_id, raw in zip(ids, raws):
         if raw:
             docs.append(from_hash(raw))
             continue
-        doc = await read_through(app, key(doc_id), lambda d=doc_id: load(d))
+        doc = await read_through(app, key(doc_id), lambda d=doc_id: load(d))  # counts the miss
         if doc is not None:
             docs.append(doc)
     return docs

@@ -39,6 +39,10 @@ def memory_client():
 def sync_db(settings: Settings):
     if settings.memory_mongo:
         return memory_client()[settings.mongo_db]
+    if settings.mongo_url.startswith("mongomock://"):
+        from mysocial.core.mongoshare import RemoteDatabase
+
+        return RemoteDatabase(settings.mongo_url, settings.mongo_db)
     return _sync_clients(settings.mongo_url)[settings.mongo_db]
 
 

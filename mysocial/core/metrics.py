@@ -1,0 +1,78 @@
+"""Prometheus metrics: request latency by route, cache hits and misses, queue depths,
+the pending ledger and failed jobs (the last three read from Redis at scrape time)."""
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+import uuid
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from mysocial.core.appkeys import REDIS, SETTINGS
+from mysocial.core.errors import NotAuthorized
+from mysocial.core.logs import request_id
+from mysocial.core.writepath import PENDING
+from queues import QUEUES
+
+log = logging.getLogger("mysocial.access")
+REGISTRY = CollectorRegistry()
+LATENCY = Histogram(
+    "mysocial_http_request_duration_seconds", "API request latency", ["method", "route", "status"],
+    registry=REGISTRY, buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+CACHE = Counter("mysocial_cache_requests", "Cache reads by result", ["result"], registry=REGISTRY)
+QUEUE_DEPTH = Gauge("mysocial_queue_depth", "Jobs waiting per queue", ["queue"], registry=REGISTRY)
+FAILED = Gauge("mysocial_failed_jobs", "Jobs in the failed registry per queue", ["queue"], registry=REGISTRY)
+PENDING_WRITES = Gauge("mysocial_pending_writes", "Writes answered but not yet in MongoDB", registry=REGISTRY)
+
+_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def cache_result(hit: bool, n: int = 1) -> None:
+    CACHE.labels("hit" if hit else "miss").inc(n)
+
+
+@web.middleware
+async def observe(request: web.Request, handler):
+    """Request id (kept from X-Request-Id when sane), latency histogram, one JSON access line."""
+    incoming = request.headers.get("X-Request-Id", "")
+    rid = incoming if _ID.match(incoming) else uuid.uuid4().hex
+    token = request_id.set(rid)
+    start = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-Id"] = rid
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        elapsed = time.perf_counter() - start
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        LATENCY.labels(request.method, route, str(status)).observe(elapsed)
+        log.info("request", extra={"method": request.method, "path": request.path, "route": route,
+                                   "status": status, "ms": round(elapsed * 1000, 2)})
+        request_id.reset(token)
+
+
+async def scrape(request: web.Request) -> web.Response:
+    wanted = request.app[SETTINGS].metrics_token
+    if wanted and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {wanted}"):
+        raise NotAuthorized("Token is invalid. Please login again.")
+    async with request.app[REDIS].pipeline(transaction=False) as pipe:
+        for queue in QUEUES:
+            pipe.llen(f"rq:queue:{queue}")
+            pipe.zcard(f"rq:failed:{queue}")
+        pipe.hlen(PENDING)
+        counts = await pipe.execute()
+    for n, queue in enumerate(QUEUES):
+        QUEUE_DEPTH.labels(queue).set(counts[2 * n])
+        FAILED.labels(queue).set(counts[2 * n + 1])
+    PENDING_WRITES.set(counts[-1])
+    return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
