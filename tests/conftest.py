@@ -25,11 +25,11 @@ from workers import context, runner
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
 
 
-def start_redis(tmp_dir, *extra: str) -> tuple[subprocess.Popen, int]:
+def start_redis(tmp_dir, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, int]:
     binary = shutil.which("redis-server")
     if not binary:
         pytest.fail("redis-server is not installed (.ci/run installs it)")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(tmp_dir), *extra],

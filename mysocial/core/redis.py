@@ -7,6 +7,9 @@ import orjson
 import redis
 import redis.asyncio as aredis
 from aiohttp import web
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from mysocial.config import Settings
 from mysocial.core.appkeys import REDIS
@@ -14,11 +17,14 @@ from mysocial.core.appkeys import REDIS
 
 
 def async_client(url: str) -> aredis.Redis:
-    return aredis.Redis.from_url(url, max_connections=256, health_check_interval=30)
+    """Reconnects (a few quick retries) when Redis restarted under a pooled connection."""
+    return aredis.Redis.from_url(url, max_connections=256, retry=AsyncRetry(ExponentialBackoff(0.2, 0.005), 3),
+                                 retry_on_error=[redis.ConnectionError])
 
 
 def sync_client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, health_check_interval=30)
+    return redis.Redis.from_url(url, retry=Retry(ExponentialBackoff(0.2, 0.005), 3),
+                                retry_on_error=[redis.ConnectionError])
 
 
 def redis_ctx(settings: Settings):
