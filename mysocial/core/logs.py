@@ -9,7 +9,18 @@ import time
 import orjson
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "requestId"}
+_make_record = logging.getLogRecordFactory()
+
+
+def _stamped(*args, **kwargs) -> logging.LogRecord:
+    """Every record remembers the request being served when it was made."""
+    record = _make_record(*args, **kwargs)
+    record.requestId = request_id.get()
+    return record
+
+
+logging.setLogRecordFactory(_stamped)
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        rid = request_id.get()
+        rid = getattr(record, "requestId", "")
         if rid:
             entry["requestId"] = rid
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})

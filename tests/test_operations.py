@@ -1,0 +1,164 @@
+"""Rate limits, metrics, structured logs, graceful shutdown."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mysocial.app import create_app
+from mysocial.core.logs import JsonFormatter
+from mysocial.dev import free_port
+from tests.conftest import PNG, signup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def test_signin_limit_answers_429_with_retry_after(aiohttp_client, settings, r):
+    client = await aiohttp_client(create_app(settings.with_(auth_rate_limit=5)))
+    for _ in range(5):
+        response = await client.post("/api/v1/signin", json={"username": "nobody", "password": "secret1"})
+        assert response.status == 400
+    response = await client.post("/api/v1/signin", json={"username": "nobody", "password": "secret1"})
+    assert response.status == 429
+    assert await response.json() == {"message": "Too many requests. Please try again later.",
+                                     "statusCode": 429, "status": "error"}
+    assert 1 <= int(response.headers["Retry-After"]) <= 62
+    assert (await client.get("/health")).status == 200, "probes are never limited"
+
+
+async def test_default_limit_is_per_user(aiohttp_client, settings):
+    client = await aiohttp_client(create_app(settings.with_(rate_limit=3)))
+    alice = await signup(client, "alice")
+    bobby = await signup(client, "bobby")
+    statuses = [(await client.get("/api/v1/user/profile", headers={"Authorization": f"Bearer {alice['token']}"})).status
+                for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = await client.get("/api/v1/user/profile", headers={"Authorization": f"Bearer {bobby['token']}"})
+    assert response.status == 200, "another user has a budget of their own"
+
+
+def metric(text: str, series: str) -> float:
+    """The value of one series in a Prometheus text exposition (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_report_routes_cache_queues_and_ledger(client, settings, drain):
+    signups = 'mysocial_http_request_duration_seconds_count{method="POST",route="/api/v1/signup",status="201"}'
+    hits = 'mysocial_cache_requests_total{result="hit"}'
+    before = await (await client.get("/metrics")).text()
+    await signup(client, "alice")
+    await client.get("/api/v1/user/profile")
+    text = await (await client.get("/metrics")).text()
+    assert metric(text, signups) == metric(before, signups) + 1
+    assert metric(text, hits) == metric(before, hits) + 1
+    assert metric(text, 'mysocial_queue_depth{queue="user"}') == 1
+    assert metric(text, "mysocial_pending_writes") == 2
+    await drain()
+    text = await (await client.get("/metrics")).text()
+    assert metric(text, "mysocial_pending_writes") == 0 and metric(text, 'mysocial_queue_depth{queue="user"}') == 0
+
+
+async def test_metrics_token(aiohttp_client, settings):
+    client = await aiohttp_client(create_app(settings.with_(metrics_token="s3cret")))
+    assert (await client.get("/metrics")).status == 401
+    assert (await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})).status == 200
+
+
+async def test_request_id_in_header_and_json_log(client, caplog):
+    caplog.set_level(logging.INFO, logger="mysocial.access")
+    response = await client.get("/health", headers={"X-Request-Id": "abc-123"})
+    assert response.headers["X-Request-Id"] == "abc-123"
+    response = await client.get("/health", headers={"X-Request-Id": "bad id <script>"})
+    generated = response.headers["X-Request-Id"]
+    assert len(generated) == 32
+    lines = [json.loads(JsonFormatter().format(rec)) for rec in caplog.records if rec.name == "mysocial.access"]
+    assert lines[0]["requestId"] == "abc-123" and lines[0]["status"] == 200 and lines[0]["route"] == "/health"
+    assert lines[1]["requestId"] == generated
+
+
+def _serve(tmp_path, settings, port):
+    env = {**os.environ, "PORT": str(port), "REDIS_URL": settings.redis_url, "PYTHONPATH": str(ROOT),
+           "LOG_LEVEL": "INFO", "MEDIA_DIR": str(tmp_path / "media"), "BCRYPT_ROUNDS": "4"}
+    return subprocess.Popen([sys.executable, "-m", "mysocial", "serve"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_listening(proc) -> list[str]:
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "API listening" in line:
+            return lines
+    pytest.fail("".join(lines))
+
+
+async def test_sigterm_finishes_in_flight_request(tmp_path, settings):
+    """SIGTERM while a sign-up body is still arriving: the request completes, then the process exits."""
+    port = free_port()
+    proc = _serve(tmp_path, settings, port)
+    try:
+        _wait_listening(proc)
+        body = json.dumps({"username": "alice", "password": "secret1", "email": "alice@example.com",
+                           "avatarColor": "red", "avatarImage": PNG}).encode()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /api/v1/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body[:10])
+        await writer.drain()
+        # Make sure the server has the request before it is told to stop: its health answer on
+        # another connection comes after it accepted ours (one listening socket, accepted in order).
+        r2, w2 = await asyncio.open_connection("127.0.0.1", port)
+        w2.write(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        await w2.drain()
+        assert b"200" in (await r2.readline())
+        w2.close()
+        proc.send_signal(signal.SIGTERM)
+        writer.write(body[10:])
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 30)
+        assert b"201" in status_line, status_line
+        writer.close()
+        assert await asyncio.to_thread(proc.wait, 60) == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
+    """A warm shutdown: the job in progress completes before the worker exits; the next waits."""
+    import queues
+    from mysocial.core.redis import async_client
+    from rq import Queue
+    from rq.registry import FailedJobRegistry
+
+    client = async_client(settings.redis_url)
+    await queues.enqueue(client, "maintenance", "tests.jobs.signal_then_sleep", "job-started", 1.5)
+    await queues.enqueue(client, "maintenance", "tests.jobs.signal_then_sleep", "second-started", 0)
+    await client.aclose()
+    env = {**os.environ, "REDIS_URL": settings.redis_url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "mysocial", "worker"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        assert r.blpop(["job-started"], timeout=60), "the first job never started"
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=60)[0]
+        assert proc.returncode == 0, output
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert FailedJobRegistry("maintenance", connection=r).count == 0
+    assert Queue("maintenance", connection=r).count == 1, "the next job waits for another worker"
+    assert r.llen("second-started") == 0
