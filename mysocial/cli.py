@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         ("worker", "run an RQ worker on every queue"),
         ("scheduler", "run the periodic-job scheduler"),
         ("dev", "run API, workers and scheduler with embedded defaults"),
+        ("dashboard", "run rq-dashboard behind a login (default port 9181, localhost)"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> None:
         from workers import scheduler
 
         scheduler.run(settings)
+    elif args.command == "dashboard":
+        from mysocial import dashboard
+
+        dashboard.run(settings, args.port or 9181)
     elif args.command == "dev":
         from mysocial import dev
 

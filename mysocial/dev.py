@@ -88,4 +88,16 @@ def start(settings: Settings, workers: int = 2) -> Settings:
         threading.Thread(target=runner.make_worker(settings, name=f"dev-worker-{os.getpid()}-{n}").work,
                          kwargs={"logging_level": "WARNING"}, daemon=True, name=f"worker-{n}").start()
     threading.Thread(target=scheduler.make(settings).run, daemon=True, name="scheduler").start()
+    start_dashboard(settings)
     return settings
+
+
+def start_dashboard(settings: Settings) -> None:
+    from mysocial import dashboard
+
+    port = settings.port + 1
+    username, password = dashboard.credentials(settings)
+    app = dashboard.make(settings, username, password)
+    threading.Thread(target=app.run, kwargs={"host": "127.0.0.1", "port": port, "use_reloader": False},
+                     daemon=True, name="dashboard").start()
+    log.info("rq-dashboard at http://127.0.0.1:%s/", port)

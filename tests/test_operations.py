@@ -162,3 +162,17 @@ async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
     assert FailedJobRegistry("maintenance", connection=r).count == 0
     assert Queue("maintenance", connection=r).count == 1, "the next job waits for another worker"
     assert r.llen("second-started") == 0
+
+
+def test_dashboard_requires_login(settings):
+    from mysocial import config
+    from mysocial.dashboard import credentials, make
+
+    app = make(settings, "admin", "pa55word").test_client()
+    assert app.get("/").status_code == 401
+    assert app.get("/", auth=("admin", "wrong")).status_code == 401
+    response = app.get("/", auth=("admin", "pa55word"))
+    assert response.status_code == 200 and b"RQ" in response.data
+    with pytest.raises(config.ConfigError):
+        credentials(settings.with_(env="production"), env={})
+    assert credentials(settings, env={})[1], "development generates a password"
