@@ -112,7 +112,9 @@ async def test_mongodb_outage_keeps_answering_and_persists_after_recovery(client
 
     monkeypatch.setattr(ctx, "db", ctx.db.real)  # MongoDB is back
     report = maintenance.reconcile(older_than=0)
-    assert report["requeued"] == 10
+    assert report == {"pending": 10, "requeued": 10, "failed": 15}
+    text = await (await client.get("/metrics")).text()
+    assert 'mysocial_failed_jobs{queue="user"} 10.0' in text and "mysocial_reconciler_requeued_total 10.0" in text
     await drain()
     assert sorted(d["work"] for d in db["users"].find()) == [f"job {n}" for n in range(5)]
     assert r.hlen(PENDING) == 0

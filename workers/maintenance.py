@@ -4,7 +4,10 @@ from __future__ import annotations
 import logging
 import time
 
+from rq.registry import FailedJobRegistry
+
 import queues
+from mysocial.core.metrics import RECONCILED_KEY
 from mysocial.core.writepath import PENDING, PENDING_SINCE
 from workers import context
 
@@ -36,8 +39,10 @@ def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
                     queues.add_persist(pipe, kind, doc_id)
                     pipe.zadd(PENDING_SINCE, {member: now_ms}, xx=True)
                     requeued += 1
+            pipe.incrby(RECONCILED_KEY, requeued)
             pipe.execute()
-        report = {"pending": r.hlen(PENDING), "requeued": requeued}
+        failed = sum(FailedJobRegistry(name, connection=r).count for name in queues.QUEUES)
+        report = {"pending": r.hlen(PENDING), "requeued": requeued, "failed": failed}
         log.info("reconcile: %s", report)
         return report
     finally:

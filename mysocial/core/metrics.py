@@ -27,6 +27,9 @@ CACHE = Counter("mysocial_cache_requests", "Cache reads by result", ["result"], 
 QUEUE_DEPTH = Gauge("mysocial_queue_depth", "Jobs waiting per queue", ["queue"], registry=REGISTRY)
 FAILED = Gauge("mysocial_failed_jobs", "Jobs in the failed registry per queue", ["queue"], registry=REGISTRY)
 PENDING_WRITES = Gauge("mysocial_pending_writes", "Writes answered but not yet in MongoDB", registry=REGISTRY)
+RECONCILED = Gauge("mysocial_reconciler_requeued_total", "Persist jobs re-enqueued by the reconciler, ever",
+                   registry=REGISTRY)
+RECONCILED_KEY = "stats:reconcile:requeued"
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -69,10 +72,12 @@ async def scrape(request: web.Request) -> web.Response:
         for queue in QUEUES:
             pipe.llen(f"rq:queue:{queue}")
             pipe.zcard(f"rq:failed:{queue}")
+        pipe.get(RECONCILED_KEY)
         pipe.hlen(PENDING)
         counts = await pipe.execute()
     for n, queue in enumerate(QUEUES):
         QUEUE_DEPTH.labels(queue).set(counts[2 * n])
         FAILED.labels(queue).set(counts[2 * n + 1])
+    RECONCILED.set(int(counts[-2] or 0))
     PENDING_WRITES.set(counts[-1])
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
