@@ -64,6 +64,7 @@ class ReactionSchema(Body):
     conversationId = id_field("Conversation id")
     messageId = id_field("Message id")
     reaction = fields.String(
+        allow_none=True,
         validate=validate.OneOf(REACTIONS, error="Invalid reaction"),
         error_messages={"invalid": "Reaction must be of type string", "null": "Reaction must be of type string"},
     )
