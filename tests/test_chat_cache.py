@@ -78,3 +78,19 @@ async def test_persist_jobs_are_idempotent_and_version_guarded(client, r, db):
     stored = db["messages"].find_one({"_id": ObjectId(msg["_id"])})
     assert stored["reaction"] == [{"senderName": "Bobby", "type": "sad"}]
     assert db["messages"].count_documents({}) == 1 and db["conversations"].count_documents({}) == 1
+
+
+async def test_an_entry_about_to_expire_is_held_until_the_change_commits(client, r, drain):
+    from mysocial.core.cache import hold
+
+    a, b = await people(client, "alice", "bobby")
+    await send(client, a, b, "short-lived")
+    await drain()
+    key = f"chat:msg:{(await messages(client, a, b))[0]['_id']}"
+    r.pexpire(key, 50)
+    assert await hold(client.server.app, [key, "chat:msg:gone"]) == ["chat:msg:gone"]
+    assert r.pttl(key) > 50_000
+    await call(client, "DELETE", f"{CHAT}/mark-as-deleted/{key.rsplit(':', 1)[1]}/{a.id}/{b.id}/deleteForMe", b)
+    assert r.ttl(key) == -1, "pending: no TTL until persisted"
+    await drain()
+    assert r.ttl(key) > 0
