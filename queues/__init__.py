@@ -25,6 +25,8 @@ FAILURE_TTL = 7 * 24 * 3600
 PERSIST: dict[str, tuple[str, str]] = {
     "auth": ("auth", "workers.auth.persist_auth"),
     "user": ("user", "workers.users.persist_user"),
+    "message": ("chat", "workers.chat.persist_message"),
+    "conversation": ("chat", "workers.chat.persist_conversation"),
 }
 
 

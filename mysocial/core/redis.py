@@ -49,3 +49,9 @@ def from_hash(raw: dict) -> dict[str, Any]:
 
 def text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def queue_script(pipe, script, keys: list, args: list) -> None:
+    """Queue a Lua script (`AsyncScript`) on a pipeline from synchronous code, e.g. a write-path `apply`."""
+    pipe.scripts.add(script)
+    pipe.evalsha(script.sha, len(keys), *keys, *args)
