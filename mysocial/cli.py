@@ -49,8 +49,13 @@ def main(argv: list[str] | None = None) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
-        if name in ("worker", "dev"):
-            p.add_argument("--workers", type=int, default=2, help="worker threads (dev) ")
+        if name == "dev":
+            p.add_argument("--workers", type=int, default=2, help="worker threads")
+    seed = sub.add_parser("seed", help="create a realistic data set through the API")
+    seed.add_argument("--url", help="API base URL (default: run the API in this process)")
+    for option, default in (("users", 20), ("posts", 3), ("follows", 5), ("reactions", 40),
+                            ("comments", 30), ("messages", 30), ("seed", 1)):
+        seed.add_argument(f"--{option}", type=int, default=default)
     args = parser.parse_args(argv)
     try:
         settings = _settings(args)
@@ -68,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
         from workers import scheduler
 
         scheduler.run(settings)
+    elif args.command == "seed":
+        from mysocial import seed as seeding
+
+        plan = seeding.Plan(args.users, args.posts, args.follows, args.reactions, args.comments, args.messages,
+                            args.seed)
+        seeding.main(settings, args.url, plan)
     elif args.command == "dashboard":
         from mysocial import dashboard
 
