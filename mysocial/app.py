@@ -4,13 +4,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.auth.routes import routes as auth_routes
+from mysocial.blocks.routes import routes as block_routes
 from mysocial.config import Settings
 from mysocial.core import realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
 from mysocial.core.redis import redis_ctx
+from mysocial.followers.routes import routes as follower_routes
 from mysocial.health.routes import routes as health_routes
+from mysocial.notifications.routes import routes as notification_routes
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
@@ -33,7 +36,7 @@ def create_app(settings: Settings) -> web.Application:
     realtime.attach(app, settings, realtime.make_server(settings))
 
     app.router.add_routes(health_routes)
-    for routes in (auth_routes, user_routes):
+    for routes in (auth_routes, user_routes, follower_routes, block_routes, notification_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     return app

@@ -25,6 +25,9 @@ FAILURE_TTL = 7 * 24 * 3600
 PERSIST: dict[str, tuple[str, str]] = {
     "auth": ("auth", "workers.auth.persist_auth"),
     "user": ("user", "workers.users.persist_user"),
+    "follow": ("follower", "workers.followers.persist_follow"),
+    "block": ("blocked", "workers.blocks.persist_block"),
+    "notification": ("notification", "workers.notifications.persist_notification"),
 }
 
 

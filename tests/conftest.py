@@ -163,8 +163,9 @@ class SocketUser:
         self._arrived = asyncio.Event()
 
         @self.sio.on("*")
-        async def any_event(event, data=None):
-            self.events.append((event, data))
+        async def any_event(event, *args):
+            # one argument is recorded as is; several (e.g. `insert notification`) as a tuple
+            self.events.append((event, args[0] if len(args) == 1 else (args or None)))
             self._arrived.set()
 
     async def connect(self, url: str, token: str | None = None, cookie: str | None = None) -> None:

@@ -43,3 +43,9 @@ def from_hash(raw: dict) -> dict[str, Any]:
 
 def text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def run_script(pipe, script, keys: list, args: list) -> None:
+    """Queue a Lua script on a pipeline from synchronous code (`apply`); it is loaded before EXEC."""
+    pipe.scripts.add(script)
+    pipe.evalsha(script.sha, len(keys), *keys, *args)
