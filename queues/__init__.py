@@ -102,6 +102,7 @@ def notify(pipe, notification: dict) -> str:
 
     `notification`: userTo, userFrom, notificationType (comments | reactions |
     follows | messages), message, entityId, createdItemId, and optionally
-    comment, reaction, post, imgId, imgVersion, gifUrl.
+    comment, reaction, post, imgId, imgVersion, gifUrl. The job drops it when
+    userTo is userFrom or either blocks the other (checked when it runs).
     """
     return add_job(pipe, "notification", "workers.notifications.create", notification)
