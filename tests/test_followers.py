@@ -5,6 +5,7 @@ import asyncio
 
 from bson import ObjectId
 
+from mysocial.core.appkeys import REDIS
 from mysocial.core.mail import read_outbox
 from mysocial.core.writepath import PENDING
 from tests.conftest import settle
@@ -163,3 +164,28 @@ async def test_follow_notifies_the_followee(client, sockets, settings, r, db, dr
     [mail] = read_outbox(settings.outbox_dir)
     assert mail["to"] == bobby.email and "Alice is now following you." in mail["html"]
     assert (await call(client, "GET", "/notifications", alice))["notifications"] == []
+
+
+async def test_user_hash_evicted_mid_follow_is_refilled_not_half_written(client, r, db, drain, monkeypatch):
+    """If a user hash disappears between the handler's fill and its transaction, the script
+    refuses (no HINCRBY on a missing hash, which would leave a hash holding only a counter)
+    and the write is retried after a refill."""
+    from mysocial.blocks import cache as blocks
+
+    alice, bobby = await join(client, "alice", "bobby")
+    await drain()  # only a persisted hash can be evicted
+    await call(client, "GET", f"/user/profile/{bobby.id}", alice)  # block sets loaded: ready() is now only prepare's
+    original, calls = blocks.ready, []
+
+    async def ready_then_evict(app):
+        await original(app)
+        calls.append(1)
+        if len(calls) == 1:
+            await app[REDIS].delete(f"user:{bobby.id}")
+
+    monkeypatch.setattr(blocks, "ready", ready_then_evict)
+    await call(client, "PUT", f"/user/follow/{bobby.id}", alice)
+    assert len(calls) == 2, "the first attempt was refused and retried"
+    assert user_hash_counts(r, bobby.id) == (1, 0) and r.hget(f"user:{bobby.id}", "username") == b'"Bobby"'
+    await drain()
+    assert stored_counts(db, bobby.id) == (1, 0) and len(live_follows(db)) == 1

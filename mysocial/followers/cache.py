@@ -18,12 +18,11 @@ from mysocial.core import indexes
 from mysocial.core.appkeys import MONGO, REDIS
 from mysocial.core.mongo import edge_ends
 from mysocial.core.redis import run_script
-from mysocial.core.writepath import NOT_READY
 from mysocial.followers import store
 from mysocial.users.cache import key as user_key
 
 LOADED = "follows:loaded"
-CHANGED, UNCHANGED, BLOCKED = 1, 0, -2
+CHANGED, UNCHANGED, BLOCKED = 1, 0, -2  # and -1: core.writepath.NOT_READY
 
 # Lua functions shared by the scripts here and by the block script (blocks/cache.py).
 READY_FN = """
@@ -56,7 +55,6 @@ _STOP = AsyncScript(aredis.Redis(), READY_FN + UNFOLLOW_FN + """
 if not ready(KEYS[1], ARGV[1], ARGV[2], KEYS[4], KEYS[5]) then return -1 end
 return unfollow(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2])
 """)
-assert NOT_READY == -1
 
 
 def followers_key(user_id: str) -> str:
