@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.auth.routes import routes as auth_routes
+from mysocial.blocks.routes import routes as block_routes
 from mysocial.chat import events as chat_events
 from mysocial.chat.routes import routes as chat_routes
 from mysocial.config import Settings
@@ -13,7 +14,9 @@ from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
 from mysocial.core.ratelimit import rate_limit
 from mysocial.core.redis import redis_ctx
+from mysocial.followers.routes import routes as follower_routes
 from mysocial.health.routes import routes as health_routes
+from mysocial.notifications.routes import routes as notification_routes
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
@@ -39,7 +42,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
-    for routes in (auth_routes, user_routes, chat_routes):
+    for routes in (auth_routes, user_routes, follower_routes, block_routes, notification_routes, chat_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     return app

@@ -27,6 +27,9 @@ PERSIST: dict[str, tuple[str, str]] = {
     "user": ("user", "workers.users.persist_user"),
     "message": ("chat", "workers.chat.persist_message"),
     "conversation": ("chat", "workers.chat.persist_conversation"),
+    "follow": ("follower", "workers.followers.persist_follow"),
+    "block": ("blocked", "workers.blocks.persist_block"),
+    "notification": ("notification", "workers.notifications.persist_notification"),
 }
 
 
@@ -101,6 +104,7 @@ def notify(pipe, notification: dict) -> str:
 
     `notification`: userTo, userFrom, notificationType (comments | reactions |
     follows | messages), message, entityId, createdItemId, and optionally
-    comment, reaction, post, imgId, imgVersion, gifUrl.
+    comment, reaction, post, imgId, imgVersion, gifUrl. The job drops it when
+    userTo is userFrom or either blocks the other (checked when it runs).
     """
     return add_job(pipe, "notification", "workers.notifications.create", notification)

@@ -166,8 +166,9 @@ class SocketUser:
         self._arrived = asyncio.Event()
 
         @self.sio.on("*")
-        async def any_event(event, data=None):
-            self.events.append((event, data))
+        async def any_event(event, *args):
+            # one argument is recorded as is; several (e.g. `insert notification`) as a tuple
+            self.events.append((event, args[0] if len(args) == 1 else (args or None)))
             self._arrived.set()
 
     async def connect(self, url: str, token: str | None = None, cookie: str | None = None) -> None:
@@ -236,5 +237,7 @@ async def settle(settings: Settings, *users: SocketUser) -> None:
 
 
 def data_keys(r: redis.Redis) -> set[bytes]:
-    """Every Redis key that holds application data (rate-limit counters left out)."""
-    return {k for k in r.keys("*") if not k.startswith(b"ratelimit:")}
+    """Every Redis key a write could leave: rate-limit counters and the read path's
+    "index rebuilt" markers (`*:synced`, `*:loaded`) are left out."""
+    return {k for k in r.keys("*")
+            if not k.startswith(b"ratelimit:") and not k.endswith((b":synced", b":loaded"))}

@@ -27,7 +27,7 @@ from aiohttp import web
 from mysocial.chat import lua, store
 from mysocial.core.appkeys import MONGO, REDIS, SETTINGS
 from mysocial.core.cache import hold, read_for_write, read_many, read_through
-from mysocial.core.redis import from_hash, queue_script, text, to_hash
+from mysocial.core.redis import from_hash, run_script, text, to_hash
 
 COMPLETE = "~"
 OPEN_TTL = 24 * 3600
@@ -196,22 +196,22 @@ def send(pipe, conv: dict, msg: dict, score: int) -> None:
     for pairs in (to_hash(conv), to_hash(msg)):
         for field, value in pairs.items():
             args += [field, value]
-    queue_script(pipe, lua.SEND, keys, args)
+    run_script(pipe, lua.SEND, keys, args)
 
 
 def mark_read(pipe, conversation_id: str, reader: str, message_ids: list[str]) -> None:
     keys = [unread_key(conversation_id, reader)] + [message_key(m) for m in message_ids]
-    queue_script(pipe, lua.MARK_READ, keys, message_ids)
+    run_script(pipe, lua.MARK_READ, keys, message_ids)
 
 
 def react(pipe, message_id: str, sender_name: str, action: str, reaction: str) -> None:
-    queue_script(pipe, lua.REACT, [message_key(message_id)], [sender_name, action, reaction])
+    run_script(pipe, lua.REACT, [message_key(message_id)], [sender_name, action, reaction])
 
 
 def delete(pipe, msg: dict, caller: str, kind: str) -> None:
     conv_id = msg["conversationId"]
     keys = [message_key(msg["_id"]), unread_key(conv_id, caller), unread_key(conv_id, msg["receiverId"])]
-    queue_script(pipe, lua.DELETE, keys, [caller, kind, msg["_id"]])
+    run_script(pipe, lua.DELETE, keys, [caller, kind, msg["_id"]])
 
 
 # Who has which chat open ---------------------------------------------------------

@@ -8,6 +8,7 @@ from aiohttp import web
 from marshmallow import Schema, ValidationError
 
 from mysocial.core.errors import BadRequest
+from mysocial.core.mongo import is_oid
 
 
 def json_response(data: Any, status: int = 200, headers: dict | None = None) -> web.Response:
@@ -41,3 +42,11 @@ async def body(request: web.Request, schema: Schema) -> dict:
     except orjson.JSONDecodeError:
         raise BadRequest("Request body is not valid JSON") from None
     return validate(schema, data)
+
+
+def oid_param(request: web.Request, name: str, message: str = "Invalid id") -> str:
+    """A path parameter that must be an ObjectId hex string (400 otherwise)."""
+    value = request.match_info[name]
+    if not is_oid(value):
+        raise BadRequest(message)
+    return value

@@ -197,3 +197,32 @@ def versioned_upsert(coll, query: dict, doc: dict | None, version: int) -> bool:
 
 def now_iso() -> str:
     return _plain(datetime.now(timezone.utc))
+
+
+_indexed: set[tuple[int, str, str]] = set()
+
+
+def ensure_once(db, collection: str, create) -> None:
+    """Run `create(db)` (index creation) once per process and database, before a worker's first write."""
+    marker = (id(db.client), db.name, collection)
+    if marker not in _indexed:
+        create(db)
+        _indexed.add(marker)
+
+
+def edge_id(a: str, b: str) -> str:
+    """The document id of a directed edge between two users (a follow, a block): `<a>-<b>`."""
+    return f"{a}-{b}"
+
+
+def edge_ends(edge: str) -> tuple[str, str]:
+    a, _, b = edge.partition("-")
+    return a, b
+
+
+def save_edge(coll, fields: tuple[str, str], edge: str, doc: dict | None, version: int) -> bool:
+    """Version-guarded upsert of an edge keyed by its two user ids (unique index on `fields`)."""
+    a, b = edge_ends(edge)
+    query = {fields[0]: oid(a), fields[1]: oid(b)}
+    stored = to_mongo(doc, ids=fields) if doc else None
+    return versioned_upsert(coll, query, stored, version)

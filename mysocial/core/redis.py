@@ -51,7 +51,7 @@ def text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def queue_script(pipe, script, keys: list, args: list) -> None:
-    """Queue a Lua script (`AsyncScript`) on a pipeline from synchronous code, e.g. a write-path `apply`."""
+def run_script(pipe, script, keys: list, args: list) -> None:
+    """Queue a Lua script on a pipeline from synchronous code (`apply`); it is loaded before EXEC."""
     pipe.scripts.add(script)
     pipe.evalsha(script.sha, len(keys), *keys, *args)

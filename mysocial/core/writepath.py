@@ -13,12 +13,13 @@ get `cache_ttl`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Awaitable, Callable, Iterable
 
 import redis.asyncio as aredis
 from redis.commands.core import AsyncScript, Script
 
 import queues
+from mysocial.core.errors import ApiError
 
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
@@ -102,3 +103,31 @@ async def commit(
 
 def clear_script(client) -> Script:
     return client.register_script(CLEAR_LUA)
+
+
+NOT_READY = -1
+
+
+async def commit_ready(
+    client: aredis.Redis,
+    prepare: Callable[[], Awaitable[None]],
+    apply: Apply,
+    changes: Iterable[Change],
+    *,
+    extra: Apply | None = None,
+    attempts: int = 3,
+) -> list:
+    """`commit` for a write whose first command is a Lua script that answers NOT_READY (first
+    element, for a list) when a cache entry it must change in place (a user hash for HINCRBY,
+    an index marker) is missing: `prepare()` fills the cache, then the commit is retried.
+    A refused attempt changed no cache entry; its persist jobs store unchanged state.
+    """
+    changes = list(changes)
+    for _ in range(attempts):
+        await prepare()
+        results = await commit(client, apply, changes, extra=extra)
+        first = results[0] if results else None
+        code = first[0] if isinstance(first, list) and first else first
+        if code != NOT_READY:
+            return results
+    raise ApiError("Service busy, please try again", 503)

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from mysocial.auth import cache as auth_cache
 from mysocial.auth.routes import change_password
+from mysocial.blocks import cache as blocks
 from mysocial.core import security
 from mysocial.core.appkeys import MONGO, REDIS
 from mysocial.core.errors import BadRequest, NotFound
@@ -43,7 +44,9 @@ def card(user: dict) -> dict:
 async def all_users(request: web.Request) -> web.Response:
     me = security.me(request)
     ids, total = await cache.page(request.app, page_number(request), PAGE_SIZE, me["userId"])
-    users = await cache.get_many(request.app, ids)
+    hidden = await blocks.hidden_from(request.app, me["userId"])
+    users = await cache.get_many(request.app, [i for i in ids if i not in hidden])
+    total -= len(hidden)
     followers = await follows.follower_ids(request.app, me["userId"])
     return json_response({"message": "Get users", "users": users, "totalUsers": total, "followers": followers})
 
@@ -59,8 +62,9 @@ async def profile(request: web.Request) -> web.Response:
 
 @routes.get("/user/profile/{userId}")
 async def profile_by_id(request: web.Request) -> web.Response:
-    security.me(request)
-    user = await cache.get(request.app, user_id_param(request))
+    me = security.me(request)
+    user_id = user_id_param(request)
+    user = None if await blocks.between(request.app, me["userId"], user_id) else await cache.get(request.app, user_id)
     if user is None:
         raise NotFound("User not found")
     return json_response({"message": "Get user profile by id", "user": user})
@@ -70,13 +74,14 @@ async def profile_by_id(request: web.Request) -> web.Response:
 async def suggestions(request: web.Request) -> web.Response:
     me = security.me(request)
     skip = set(await follows.following_ids(request.app, me["userId"])) | {me["userId"]}
+    skip |= await blocks.hidden_from(request.app, me["userId"])
     ids = [i for i in await cache.random_ids(request.app, 10 + len(skip)) if i not in skip][:10]
     return json_response({"message": "User suggestions", "users": await cache.get_many(request.app, ids)})
 
 
 @routes.get("/user/profile/search/{query}")
 async def search(request: web.Request) -> web.Response:
-    security.me(request)
+    me = security.me(request)
     query = request.match_info["query"].strip()
     if not query or len(query) > 50:
         raise BadRequest("Invalid search query")
@@ -88,7 +93,8 @@ async def search(request: web.Request) -> web.Response:
         if user["_id"] not in seen and len(found) < 20:
             seen.add(user["_id"])
             found.append(user)
-    return json_response({"message": "Search results", "search": [card(u) for u in found]})
+    hidden = await blocks.hidden_from(app, me["userId"])
+    return json_response({"message": "Search results", "search": [card(u) for u in found if u["_id"] not in hidden]})
 
 
 @routes.put("/user/profile/change-password")

@@ -1,0 +1,36 @@
+"""The `follows` collection: one document per follow edge {followerId, followeeId, createdAt},
+unique on (followerId, followeeId); an unfollow leaves a version-guarded tombstone."""
+from __future__ import annotations
+
+from pymongo import ASCENDING
+
+from mysocial.core.mongo import ensure_once, live, oid, save_edge
+
+COLLECTION = "follows"
+FIELDS = ("followerId", "followeeId")
+
+
+async def edges_of(db, user_id: str) -> tuple[dict[str, float], dict[str, float]]:
+    """({followee: ms} whom `user_id` follows, {follower: ms} who follow `user_id`)."""
+    uid = oid(user_id)
+    rows = await db[COLLECTION].find(
+        live({"$or": [{"followerId": uid}, {"followeeId": uid}]}), {"followerId": 1, "followeeId": 1, "createdAt": 1}
+    ).to_list(None)
+    following, followers = {}, {}
+    for row in rows:
+        ms = row["createdAt"].timestamp() * 1000 if row.get("createdAt") else 0
+        if row["followerId"] == uid:
+            following[str(row["followeeId"])] = ms
+        else:
+            followers[str(row["followerId"])] = ms
+    return following, followers
+
+
+def save(db, edge: str, doc: dict | None, version: int) -> bool:
+    ensure_once(db, COLLECTION, ensure_indexes)
+    return save_edge(db[COLLECTION], FIELDS, edge, doc, version)
+
+
+def ensure_indexes(db) -> None:
+    db[COLLECTION].create_index([("followerId", ASCENDING), ("followeeId", ASCENDING)], unique=True)
+    db[COLLECTION].create_index("followeeId")
