@@ -143,3 +143,23 @@ async def test_200_concurrent_messages_stored_once_each_in_send_order(instances,
         assert [(m["seq"], m["_id"]) for m in oldest + newest] == [(s, in_redis[s][0]) for s in range(1, 201)]
         unread = (await api(http, two.url, "GET", f"{CHAT}/conversation-list", b))["list"][0]["unreadCount"]
         assert unread == 100
+
+
+async def test_open_chat_is_closed_when_the_last_socket_goes(instances, sockets, settings, r):
+    """A chat left open by a client that vanished must not mark later messages read."""
+    from mysocial.chat import cache as chat_cache
+
+    a, b = await instances(2)
+    alice, bobby = await signup_at(a.url, "alice"), await signup_at(a.url, "bobby")
+    first = await sockets(a.url, token=alice.token, user_id=alice.id)
+    second = await sockets(b.url, token=alice.token, user_id=alice.id)
+    async with aiohttp.ClientSession() as http:
+        await api(http, a.url, "POST", f"{CHAT}/add-chat-users", alice, json={"userOne": alice.id, "userTwo": bobby.id})
+    assert r.sismember(chat_cache.open_key(alice.id), bobby.id)
+    await first.close()
+    watcher = await sockets(a.url, token=bobby.token, user_id=bobby.id)
+    await watcher.wait_for("user online", lambda names: names == ["Alice", "Bobby"])
+    assert r.sismember(chat_cache.open_key(alice.id), bobby.id), "alice still has a socket open"
+    await second.close()
+    await watcher.wait_for("user online", lambda names: names == ["Bobby"])
+    assert not r.exists(chat_cache.open_key(alice.id))

@@ -226,5 +226,10 @@ async def set_open(app: web.Application, user_id: str, other: str, is_open: bool
         await pipe.execute()
 
 
+async def close_all(app: web.Application, user_id: str) -> None:
+    """The user has no socket left: no chat of theirs is open any more."""
+    await app[REDIS].delete(open_key(user_id))
+
+
 async def has_open(app: web.Application, user_id: str, other: str) -> bool:
     return bool(await app[REDIS].sismember(open_key(user_id), other))

@@ -45,6 +45,7 @@ async def emit_chat_list(app: web.Application, msg: dict) -> None:
 def register(app: web.Application) -> None:
     """Client events of the chat, on the authenticated socket session (see core.realtime)."""
     sio = app[SIO]
+    realtime.on_offline(app, lambda user_id: cache.close_all(app, user_id))
 
     @sio.on("typing")
     async def typing(sid, data=None):

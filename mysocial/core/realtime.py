@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from http.cookies import SimpleCookie
-from typing import AsyncIterator, Iterable
+from typing import Awaitable, Callable, Iterable
 
 import redis.asyncio as aredis
 import socketio
@@ -24,6 +24,8 @@ log = logging.getLogger("mysocial.realtime")
 
 CHANNEL = "mysocial"
 PRESENCE = "presence"
+OfflineHook = Callable[[str], Awaitable[None]]
+OFFLINE = web.AppKey("offline_hooks", list)
 
 _LEAVE_LUA = """
 local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
@@ -67,7 +69,8 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
     """Wire connection auth, rooms, presence and the contract's client events."""
     sio.attach(app)
     app[SIO] = sio
-    local: dict[str, str] = {}
+    app[OFFLINE] = []
+    local: dict[str, tuple[str, str]] = {}  # sid -> (userId, username), this instance's sockets
 
     async def announce() -> None:
         await sio.emit("user online", await online(app))
@@ -85,15 +88,23 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         user = {"userId": claims["userId"], "username": claims["username"]}
         await sio.save_session(sid, user)
         await sio.enter_room(sid, room(user["userId"]))
-        local[sid] = user["username"]
+        local[sid] = (user["userId"], user["username"])
         await app[REDIS].hincrby(PRESENCE, user["username"], 1)
         await announce()
 
+    async def leave(sid: str) -> bool:
+        """Forget a socket; when it was the user's last one anywhere, run the offline hooks."""
+        user = local.pop(sid, None)
+        if user is None:
+            return False
+        if await _leave(keys=[PRESENCE], args=[user[1]], client=app[REDIS]) <= 0:
+            for hook in app[OFFLINE]:
+                await hook(user[0])
+        return True
+
     @sio.event
     async def disconnect(sid, reason=None):
-        username = local.pop(sid, None)
-        if username:
-            await _leave(keys=[PRESENCE], args=[username], client=app[REDIS])
+        if await leave(sid):
             await announce()
 
     @sio.on("setup")
@@ -106,12 +117,16 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         sio.on(ignored, lambda sid, data=None: None)
 
     async def on_shutdown(app: web.Application) -> None:
-        for sid, username in list(local.items()):
-            local.pop(sid, None)
-            await _leave(keys=[PRESENCE], args=[username], client=app[REDIS])
+        for sid in list(local):
+            await leave(sid)
             await sio.disconnect(sid)
 
     app.on_shutdown.append(on_shutdown)
+
+
+def on_offline(app: web.Application, hook: OfflineHook) -> None:
+    """Run `hook(user_id)` when a user's last socket, on any instance, goes away."""
+    app[OFFLINE].append(hook)
 
 
 async def emit_to(app: web.Application, event: str, data, user_ids: Iterable[str]) -> None:
