@@ -7,7 +7,6 @@ import pytest
 from bson import ObjectId
 from rq import Queue
 
-from mysocial.blocks import cache as blocks
 from tests.chat_helpers import CHAT, call, chat_list, messages, people, send, state
 from tests.conftest import PNG
 
@@ -92,14 +91,16 @@ async def test_send_to_self_unauthenticated_or_into_others_conversation(client, 
 
 async def test_no_message_to_or_from_a_blocked_user(client, r, db, drain):
     a, b = await people(client, "alice", "bobby")
-    await send(client, a, b)
-    with r.pipeline() as pipe:
-        blocks.block(pipe, b.id, a.id)
-        pipe.execute()
+    sent = await send(client, a, b)
+    message_id = (await messages(client, a, b))[-1]["_id"]
+    await call(client, "PUT", f"/api/v1/user/block/{a.id}", b)
     await drain()
     before = state(r, db)
     assert (await send(client, a, b, status=403))["message"] == "You cannot send messages to this user"
     await send(client, b, a, status=403)
+    reaction = {"conversationId": sent["conversationId"], "messageId": message_id, "reaction": "love", "type": "add"}
+    await call(client, "PUT", f"{CHAT}/reaction", a, 403, json=reaction)
+    await call(client, "POST", f"{CHAT}/add-chat-users", a, 403, json={"userOne": a.id, "userTwo": b.id})
     assert state(r, db) == before
 
 

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pymongo.errors
-import pytest
 import redis
 from bson import ObjectId
 from rq import Queue

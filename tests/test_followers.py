@@ -42,7 +42,7 @@ async def test_follow_and_unfollow(client, sockets, settings, r, db, drain):
     followers = (await call(client, "GET", f"/user/followers/{bobby.id}", carol))
     assert followers["message"] == "User followers"
     assert [f["_id"] for f in followers["followers"]] == [alice.id]
-    assert (await call(client, "GET", f"/user/all/1", bobby))["followers"] == [alice.id]
+    assert (await call(client, "GET", "/user/all/1", bobby))["followers"] == [alice.id]
 
     await drain()
     [edge] = live_follows(db)

@@ -28,6 +28,7 @@ from mysocial.users import cache as users
 
 log = logging.getLogger("mysocial.chat")
 routes = web.RouteTableDef()
+BLOCKED = "You cannot send messages to this user"
 
 PAGE = 50
 MAX_PAGE = 100
@@ -100,7 +101,7 @@ async def send_message(request: web.Request) -> web.Response:
     if receiver is None or sender is None:
         raise NotFound("User not found")
     if await blocks.between(app, me_id, receiver_id):
-        raise Forbidden("You cannot send messages to this user")
+        raise Forbidden(BLOCKED)
     conv_id = data.get("conversationId") or None
     if conv_id:
         conv = await own_conversation(app, conv_id, me_id)
@@ -188,6 +189,8 @@ async def chat_users(request: web.Request, is_open: bool) -> None:
     if me_id not in (one["_id"], two["_id"]):
         raise Forbidden("You can only open or close your own chats")
     me, other = (one, two) if one["_id"] == me_id else (two, one)
+    if is_open and await blocks.between(app, me["_id"], other["_id"]):
+        raise Forbidden(BLOCKED)
     # Only "I have the chat with `other` open" is recorded, whatever the order of the two.
     await cache.set_open(app, me["_id"], other["_id"], is_open)
     entries = [{"userOne": a["username"], "userTwo": b["username"]}
@@ -246,6 +249,9 @@ async def reaction(request: web.Request) -> web.Response:
     data = await body(request, ReactionSchema())
     app = request.app
     conv = await own_conversation(app, data["conversationId"], me["userId"])
+    other = next(p for p in conv["participants"] if p != me["userId"])
+    if await blocks.between(app, me["userId"], other):
+        raise Forbidden(BLOCKED)
     msg = await cache.message_for_write(app, data["messageId"])
     if msg is None or msg["conversationId"] != conv["_id"]:
         raise NotFound("Message not found")
