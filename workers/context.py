@@ -47,6 +47,7 @@ def init(settings: Settings) -> Context:
     global _current
     with _lock:
         _current = Context(settings, sync_client(settings.redis_url), mongo.sync_db(settings))
+        ensure_indexes(_current.db)
         return _current
 
 
@@ -55,3 +56,16 @@ def get() -> Context:
     if _current is None:
         return init(config.load())
     return _current
+
+
+def ensure_indexes(db) -> None:
+    """Every collection's indexes (idempotent). Unique ones back the version guards of edge documents."""
+    from mysocial.auth import store as auth
+    from mysocial.blocks import store as blocks
+    from mysocial.chat import store as chat
+    from mysocial.followers import store as followers
+    from mysocial.notifications import store as notifications
+    from mysocial.users import store as users
+
+    for store in (auth, users, followers, blocks, notifications, chat):
+        store.ensure_indexes(db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING
 
-from mysocial.core.mongo import ensure_once, live, save_edge
+from mysocial.core.mongo import live, save_edge
 
 COLLECTION = "blocks"
 FIELDS = ("blockerId", "blockedId")
@@ -26,7 +26,6 @@ def pairs_sync(db) -> list[tuple[str, str]]:
 
 
 def save(db, edge: str, doc: dict | None, version: int) -> bool:
-    ensure_once(db, COLLECTION, ensure_indexes)
     return save_edge(db[COLLECTION], FIELDS, edge, doc, version)
 
 

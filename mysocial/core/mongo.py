@@ -199,15 +199,6 @@ def now_iso() -> str:
     return _plain(datetime.now(timezone.utc))
 
 
-_indexed: set[tuple[int, str, str]] = set()
-
-
-def ensure_once(db, collection: str, create) -> None:
-    """Run `create(db)` (index creation) once per process and database, before a worker's first write."""
-    marker = (id(db.client), db.name, collection)
-    if marker not in _indexed:
-        create(db)
-        _indexed.add(marker)
 
 
 def edge_id(a: str, b: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING
 
-from mysocial.core.mongo import ensure_once, live, oid, save_edge
+from mysocial.core.mongo import live, oid, save_edge
 
 COLLECTION = "follows"
 FIELDS = ("followerId", "followeeId")
@@ -27,7 +27,6 @@ async def edges_of(db, user_id: str) -> tuple[dict[str, float], dict[str, float]
 
 
 def save(db, edge: str, doc: dict | None, version: int) -> bool:
-    ensure_once(db, COLLECTION, ensure_indexes)
     return save_edge(db[COLLECTION], FIELDS, edge, doc, version)
 
 

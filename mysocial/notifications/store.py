@@ -1,7 +1,7 @@
 """The `notifications` collection."""
 from __future__ import annotations
 
-from mysocial.core.mongo import ensure_once, from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
+from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "notifications"
 IDS = ("_id", "userTo", "userFrom", "entityId", "createdItemId")
@@ -29,7 +29,6 @@ def index_of_sync(db, user_id: str) -> dict[str, float]:
 
 
 def save(db, notification_id: str, doc: dict | None, version: int) -> bool:
-    ensure_once(db, COLLECTION, ensure_indexes)
     stored = to_mongo(doc, ids=IDS) if doc else None
     return versioned_upsert(db[COLLECTION], {"_id": oid(notification_id)}, stored, version)
 
