@@ -11,6 +11,7 @@ from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
 from mysocial.core.redis import redis_ctx
 from mysocial.health.routes import routes as health_routes
+from mysocial.posts.routes import routes as post_routes
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
@@ -33,7 +34,7 @@ def create_app(settings: Settings) -> web.Application:
     realtime.attach(app, settings, realtime.make_server(settings))
 
     app.router.add_routes(health_routes)
-    for routes in (auth_routes, user_routes):
+    for routes in (auth_routes, user_routes, post_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     return app
