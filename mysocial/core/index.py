@@ -106,7 +106,7 @@ def ms(iso: str | datetime) -> float:
     return value.timestamp() * 1000
 
 
-def _pairs(doc: dict) -> list:
+def pairs(doc: dict) -> list:
     flat: list = []
     for field, value in to_hash(doc).items():
         flat += [field, value]
@@ -124,7 +124,7 @@ async def get(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> di
     doc = await load(doc_id)
     if doc is None:
         return None
-    args = [app[SETTINGS].cache_ttl, kind.member(doc_id), doc_id, *_pairs(doc)]
+    args = [app[SETTINGS].cache_ttl, kind.member(doc_id), doc_id, *pairs(doc)]
     filled = await _fill(keys=[kind.key(doc_id), PENDING, kind.gone], args=args, client=r)
     if filled == -1:
         return None
@@ -174,12 +174,12 @@ async def ids(app: web.Application, kind: Kind, index: str, load: EntriesLoader,
 
 def restore(pipe, kind: Kind, doc_id: str, doc: dict) -> None:
     """Put an evicted document back before changing part of it; never a deleted one."""
-    queue_script(pipe, _fill, [kind.key(doc_id), PENDING, kind.gone], [0, kind.member(doc_id), doc_id, *_pairs(doc)])
+    queue_script(pipe, _fill, [kind.key(doc_id), PENDING, kind.gone], [0, kind.member(doc_id), doc_id, *pairs(doc)])
 
 
 def patch(pipe, key: str, fields: dict) -> None:
     """HSET `fields` only if the document is there (see `restore`)."""
-    queue_script(pipe, _patch, [key], _pairs(fields))
+    queue_script(pipe, _patch, [key], pairs(fields))
 
 
 def bump(pipe, key: str, field: str, delta: int) -> None:
@@ -192,7 +192,7 @@ def add(pipe, kind: Kind, doc: dict, score: float, indexes: Iterable[str], paren
     The result is 1 when added, 0 when the parent was gone."""
     doc_id = doc["_id"]
     keys = [kind.key(doc_id), kind.gone, parent or kind.key(doc_id), *indexes]
-    queue_script(pipe, _add, keys, [doc_id, score, "1" if parent else "0", *_pairs(doc)])
+    queue_script(pipe, _add, keys, [doc_id, score, "1" if parent else "0", *pairs(doc)])
 
 
 def remove(pipe, kind: Kind, doc_id: str, now_ms: float, index: str, others: Iterable[str] = (),

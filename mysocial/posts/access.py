@@ -7,6 +7,7 @@ author. Reactions and comments inherit their post's audience.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from aiohttp import web
 
@@ -65,6 +66,22 @@ async def can_see(app: web.Application, reader: str, post: dict) -> bool:
     return post.get("privacy") == "Followers" and await follows.is_following(app, reader, author)
 
 
+async def viewer(app: web.Application, reader: str) -> Callable[[dict], bool]:
+    """`can_see` for many posts at once: the reader's blocks and follows are read once."""
+    hidden = await blocks.hidden_from(app, reader)
+    following = set(await follows.following_ids(app, reader))
+
+    def sees(post: dict) -> bool:
+        author = post["userId"]
+        if author == reader:
+            return True
+        if author in hidden:
+            return False
+        return post.get("privacy") == "Public" or (post.get("privacy") == "Followers" and author in following)
+
+    return sees
+
+
 def post_id_param(request: web.Request, name: str = "postId") -> str:
     value = request.match_info[name]
     if not is_oid(value):
@@ -98,3 +115,15 @@ async def owned(app: web.Application, me: str, post_id: str) -> dict:
     if post["userId"] != me:
         raise Forbidden("You can only change your own posts")
     return post
+
+
+def notice(post: dict, sender: dict, kind: str, item_id: str, message: str, **detail: str) -> dict | None:
+    """The notification job for the post's author about `sender`'s reaction or comment (None for oneself)."""
+    if post["userId"] == sender["userId"]:
+        return None
+    return {
+        "userTo": post["userId"], "userFrom": sender["userId"], "notificationType": kind, "message": message,
+        "entityId": post["_id"], "createdItemId": item_id, "comment": detail.get("comment", ""),
+        "reaction": detail.get("reaction", ""), "post": post.get("post", ""), "imgId": post.get("imgId", ""),
+        "imgVersion": post.get("imgVersion", ""), "gifUrl": post.get("gifUrl", ""),
+    }
