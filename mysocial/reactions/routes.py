@@ -80,7 +80,7 @@ async def add_reaction(request: web.Request) -> web.Response:
     return json_response({"message": "Reaction added successfully"})
 
 
-@routes.delete("/post/reaction/{postId}/{previousReaction}/{postReactions}")
+@routes.delete("/post/reaction/{postId}/{previousReaction}/{postReactions:.+}")
 async def remove_reaction(request: web.Request) -> web.Response:
     """`postReactions` (counts sent by old clients) is ignored: the counts are Redis's."""
     me = security.me(request)
