@@ -7,7 +7,8 @@ from mysocial.core import index
 from mysocial.core.appkeys import MONGO
 from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
-from tests.social import KINDS, MP4, PNG, call, feed, follow, post, users
+from tests.conftest import PNG
+from tests.social import KINDS, MP4, call, feed, follow, post, users
 
 
 async def world(client, settings) -> dict:
