@@ -7,6 +7,7 @@ from mysocial.auth.routes import routes as auth_routes
 from mysocial.blocks.routes import routes as block_routes
 from mysocial.chat import events as chat_events
 from mysocial.chat.routes import routes as chat_routes
+from mysocial.comments.routes import routes as comment_routes
 from mysocial.config import Settings
 from mysocial.core import metrics, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
@@ -16,7 +17,10 @@ from mysocial.core.ratelimit import rate_limit
 from mysocial.core.redis import redis_ctx
 from mysocial.followers.routes import routes as follower_routes
 from mysocial.health.routes import routes as health_routes
+from mysocial.images.routes import routes as image_routes
 from mysocial.notifications.routes import routes as notification_routes
+from mysocial.posts.routes import routes as post_routes
+from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
@@ -42,7 +46,8 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
-    for routes in (auth_routes, user_routes, follower_routes, block_routes, notification_routes, chat_routes):
+    for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes,
+                   follower_routes, block_routes, notification_routes, chat_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     return app

@@ -39,6 +39,11 @@ def room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def sockets_key(user_id: str) -> str:
+    """The set of a user's socket ids (on every instance): lets an emit skip that user's sockets."""
+    return f"sockets:{user_id}"
+
+
 def rooms(user_ids: Iterable[str]) -> list[str]:
     return [room(u) for u in dict.fromkeys(user_ids) if u]
 
@@ -89,6 +94,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         await sio.save_session(sid, user)
         await sio.enter_room(sid, room(user["userId"]))
         local[sid] = (user["userId"], user["username"])
+        await app[REDIS].sadd(sockets_key(user["userId"]), sid)
         await app[REDIS].hincrby(PRESENCE, user["username"], 1)
         await announce()
 
@@ -97,6 +103,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         user = local.pop(sid, None)
         if user is None:
             return False
+        await app[REDIS].srem(sockets_key(user[0]), sid)
         if await _leave(keys=[PRESENCE], args=[user[1]], client=app[REDIS]) <= 0:
             for hook in app[OFFLINE]:
                 await hook(user[0])
@@ -133,3 +140,14 @@ async def emit_to(app: web.Application, event: str, data, user_ids: Iterable[str
     targets = rooms(user_ids)
     if targets:
         await app[SIO].emit(event, data, to=targets)
+
+
+async def emit_except(app: web.Application, event: str, data, user_ids: Iterable[str]) -> None:
+    """To every connected socket, on every instance, except the sockets of `user_ids`.
+
+    python-socketio can skip sids but not rooms, so each user's sids are kept in
+    Redis (`sockets:<id>`) and the broadcast carries them as `skip_sid`.
+    """
+    keys = [sockets_key(u) for u in dict.fromkeys(user_ids) if u]
+    skip = [m.decode() for m in await app[REDIS].sunion(keys)] if keys else []
+    await app[SIO].emit(event, data, skip_sid=skip or None)

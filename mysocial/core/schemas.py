@@ -1,7 +1,9 @@
 """Field builders that speak the contract's validation messages."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from mysocial.core.mongo import is_oid
 
 
 class Body(Schema):
@@ -40,3 +42,21 @@ def flag(label: str) -> fields.Boolean:
         truthy={True}, falsy={False},
         error_messages={"invalid": f"{label} must be a boolean", "null": f"{label} must be a boolean"},
     )
+
+
+def prop(missing: str, *rules, invalid: str | None = None) -> fields.String:
+    """A required string in the style of reaction and comment bodies: `postId is a required property`."""
+    return fields.String(required=True, validate=list(rules),
+                         error_messages={"required": missing, "null": missing, "invalid": invalid or missing})
+
+
+class ObjectIdString(validate.Validator):
+    """A 24-hex-digit ObjectId string."""
+
+    def __init__(self, error: str):
+        self.error = error
+
+    def __call__(self, value: str) -> str:
+        if not is_oid(value):
+            raise ValidationError(self.error)
+        return value
