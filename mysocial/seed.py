@@ -78,10 +78,10 @@ async def local_api(settings: Settings):
         await runner.cleanup()
 
 
-async def run(base: str, plan: Plan) -> dict:
+async def run(base: str, plan: Plan, out=sys.stderr) -> dict:
     rng = random.Random(plan.seed)
     total = plan.users * (1 + plan.posts + plan.follows) + plan.reactions + plan.comments + plan.messages
-    progress = Progress(total)
+    progress = Progress(total, out=out)
     api = base.rstrip("/") + "/api/v1"
     made = {"users": 0, "posts": 0, "follows": 0, "reactions": 0, "comments": 0, "messages": 0}
     async with aiohttp.ClientSession() as http:

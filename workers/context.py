@@ -63,9 +63,13 @@ def ensure_indexes(db) -> None:
     from mysocial.auth import store as auth
     from mysocial.blocks import store as blocks
     from mysocial.chat import store as chat
+    from mysocial.comments import store as comments
     from mysocial.followers import store as followers
+    from mysocial.images import store as images
     from mysocial.notifications import store as notifications
+    from mysocial.posts import store as posts
+    from mysocial.reactions import store as reactions
     from mysocial.users import store as users
 
-    for store in (auth, users, followers, blocks, notifications, chat):
+    for store in (auth, users, posts, reactions, comments, images, followers, blocks, notifications, chat):
         store.ensure_indexes(db)
