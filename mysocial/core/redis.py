@@ -52,6 +52,10 @@ def text(value: bytes | str | None) -> str | None:
 
 
 def run_script(pipe, script, keys: list, args: list) -> None:
-    """Queue a Lua script on a pipeline from synchronous code (`apply`); it is loaded before EXEC."""
-    pipe.scripts.add(script)
-    pipe.evalsha(script.sha, len(keys), *keys, *args)
+    """Queue a Lua script on a pipeline from synchronous code (`apply`).
+
+    EVAL with the source, not EVALSHA: a pipeline holding EVALSHA first asks
+    SCRIPT EXISTS, one more round trip on every write; Redis caches the
+    compiled script by its hash either way.
+    """
+    pipe.eval(script.script, len(keys), *keys, *args)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterable
 
 import redis.asyncio as aredis
-from redis.commands.core import AsyncScript, Script
+from redis.commands.core import AsyncScript
 
 import queues
+from mysocial.core.redis import run_script
 from mysocial.core.errors import ApiError
 
 PENDING = "pending"
@@ -91,7 +92,7 @@ async def commit(
             for change in changes:
                 for key in change.keys:
                     pipe.persist(key)
-            await _mark(keys=[PENDING, PENDING_SINCE, VERSION], args=[c.member for c in changes], client=pipe)
+            run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION], [c.member for c in changes])
             if enqueue:
                 for change in changes:
                     queues.add_persist(pipe, change.kind, change.id)
@@ -99,10 +100,6 @@ async def commit(
             extra(pipe)
         results = await pipe.execute()
     return results[:n]
-
-
-def clear_script(client) -> Script:
-    return client.register_script(CLEAR_LUA)
 
 
 NOT_READY = -1
