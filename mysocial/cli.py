@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> None:
                             ("comments", 30), ("messages", 30), ("seed", 1)):
         seed.add_argument(f"--{option}", type=int, default=default)
     args = parser.parse_args(argv)
+    if args.command == "dev":
+        os.environ.setdefault("LOG_FORMAT", "text")  # a person reads dev's log; services log JSON
     try:
         settings = _settings(args)
     except config.ConfigError as exc:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from mysocial.core import index
+from mysocial.core.cache import read_through
 from mysocial.core.appkeys import MONGO
 from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
@@ -115,7 +115,7 @@ async def test_a_read_does_not_bring_back_a_deleted_post(client, db, r, drain):
     async def stale_load(_: str) -> dict:
         return old
 
-    late = await index.get(client.app, posts_cache.POST, pid, stale_load)
+    late = await read_through(client.app, posts_cache.POST, pid, stale_load)
     assert late is None and not r.exists(posts_cache.key(pid))
     assert db["posts"].find_one({"_id": ObjectId(pid)})["_deleted"] is True
 

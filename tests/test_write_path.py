@@ -89,8 +89,23 @@ async def test_deleted_entry_becomes_tombstone_and_stale_write_refused(settings,
     await write_user(settings, uid, work="v1")
     v1 = int(r.hget(PENDING, f"user:{uid}"))
     client = async_client(settings.redis_url)
-    await commit(client, lambda p: p.delete(f"user:{uid}"), [Change("user", uid)])
+    await commit(client, lambda p: p.delete(f"user:{uid}"), [Change("user", uid, deleted=True)])
     await client.aclose()
     assert persist_user(uid) == "stored"
     assert users_store.save(db, uid, user_doc(uid, work="v1"), v1) is False
     assert db["users"].find_one({"_id": ObjectId(uid), "_deleted": {"$ne": True}}) is None
+
+
+async def test_missing_cache_entry_is_never_taken_for_a_delete(settings, r, db):
+    """A write marked in the ledger whose entry had been evicted (a refused in-place
+    write) must not erase the stored copy."""
+    uid = str(ObjectId())
+    await write_user(settings, uid, work="kept")
+    assert persist_user(uid) == "stored"
+    r.delete(f"user:{uid}")  # evicted after it was persisted
+    client = async_client(settings.redis_url)
+    await commit(client, None, [Change("user", uid, (f"user:{uid}",))])
+    await client.aclose()
+    assert persist_user(uid) == "missing"
+    assert db["users"].find_one({"_id": ObjectId(uid)})["work"] == "kept"
+    assert not r.hexists(PENDING, f"user:{uid}")

@@ -6,7 +6,7 @@ from typing import Callable
 
 import redis
 
-from mysocial.core.writepath import CLEAR_LUA, PENDING, PENDING_SINCE
+from mysocial.core.writepath import CLEAR_LUA, PENDING, PENDING_DELETES, PENDING_SINCE
 from workers import context
 
 log = logging.getLogger("mysocial.persist")
@@ -23,10 +23,19 @@ def persist(kind: str, doc_id: str, load: Load, save: Save, keys: tuple[str, ...
     """
     ctx = context.get()
     member = f"{kind}:{doc_id}"
-    raw = ctx.redis.hget(PENDING, member)
+    with ctx.redis.pipeline(transaction=True) as pipe:
+        pipe.hget(PENDING, member)
+        pipe.sismember(PENDING_DELETES, member)
+        raw, deleted = pipe.execute()
     if raw is None:
         return "clean"
     version = int(raw)
-    stored = save(ctx.db, doc_id, load(ctx.redis, doc_id), version)
-    ctx.redis.eval(CLEAR_LUA, 2 + len(keys), PENDING, PENDING_SINCE, *keys, member, raw, ctx.settings.cache_ttl)
-    return "stored" if stored else "stale"
+    doc = None if deleted else load(ctx.redis, doc_id)
+    if doc is None and not deleted:
+        log.warning("%s has no cached state and no delete: nothing to store", member)
+        outcome = "missing"
+    else:
+        outcome = "stored" if save(ctx.db, doc_id, doc, version) else "stale"
+    ctx.redis.eval(CLEAR_LUA, 3 + len(keys), PENDING, PENDING_SINCE, PENDING_DELETES, *keys, member, raw,
+                   ctx.settings.cache_ttl)
+    return outcome

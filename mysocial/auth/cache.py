@@ -11,7 +11,7 @@ from redis.commands.core import AsyncScript
 
 from mysocial.auth import store
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import read_through
+from mysocial.core.cache import Kind, read_for_write, read_through
 from mysocial.core.redis import text, to_hash
 
 USERNAMES = "auth:usernames"
@@ -66,8 +66,15 @@ async def id_by_email(app: web.Application, email: str) -> str | None:
     return await _id_by(app, EMAILS, email.lower(), store.find_by_email)
 
 
+AUTH = Kind("auth", key)
+
+
 async def get(app: web.Application, auth_id: str) -> dict | None:
-    return await read_through(app, key(auth_id), lambda: store.find(app[MONGO], auth_id))
+    return await read_through(app, AUTH, auth_id, lambda aid: store.find(app[MONGO], aid))
+
+
+async def get_for_write(app: web.Application, auth_id: str) -> dict | None:
+    return await read_for_write(app, AUTH, auth_id, lambda aid: store.find(app[MONGO], aid))
 
 
 def put(pipe, doc: dict) -> None:

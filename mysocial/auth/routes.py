@@ -131,7 +131,7 @@ async def reset_password(request: web.Request) -> web.Response:
     data = await body(request, ResetSchema())
     app = request.app
     auth_id = await cache.use_reset_token(app, request.match_info["token"])
-    auth = await cache.get(app, auth_id) if auth_id else None
+    auth = await cache.get_for_write(app, auth_id) if auth_id else None
     if not auth:
         raise BadRequest("Reset token has expired.")
     await change_password(request, auth, data["password"])

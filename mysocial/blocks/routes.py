@@ -34,7 +34,7 @@ async def block(request: web.Request) -> web.Response:
         lambda pipe: cache.add_block(pipe, me, other),
         [Change("block", edge_id(me, other)), *user_changes(me, other),
          # a follow either way may end; a job for an edge that did not exist stores a tombstone
-         Change("follow", edge_id(me, other)), Change("follow", edge_id(other, me))],
+         Change("follow", edge_id(me, other), deleted=True), Change("follow", edge_id(other, me), deleted=True)],
     )
     if changed:
         await realtime.emit_to(app, "blocked user id", {"blockedUser": other, "blockedBy": me}, [me, other])
@@ -53,7 +53,7 @@ async def unblock(request: web.Request) -> web.Response:
     [changed] = await pair_write(
         app, me, other,
         lambda pipe: cache.remove_block(pipe, me, other),
-        [Change("block", edge_id(me, other)), *user_changes(me, other)],
+        [Change("block", edge_id(me, other), deleted=True), *user_changes(me, other)],
     )
     if changed == 1:
         await realtime.emit_to(app, "unblocked user id", {"blockedUser": other, "blockedBy": me}, [me, other])

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from mysocial.chat import lua, store
 from mysocial.core.appkeys import MONGO, REDIS, SETTINGS
-from mysocial.core.cache import hold, read_for_write, read_many, read_through
+from mysocial.core.cache import Kind, hold, read_for_write, read_many, read_through
 from mysocial.core.redis import from_hash, run_script, text, to_hash
 
 COMPLETE = "~"
@@ -158,18 +158,21 @@ async def chat_list(app: web.Application, user_id: str, limit: int) -> list[str]
 
 # Messages ------------------------------------------------------------------
 
+MESSAGE = Kind("message", message_key)
+
+
 async def message(app: web.Application, message_id: str) -> dict | None:
-    return await read_through(app, message_key(message_id), lambda: store.find_message(app[MONGO], message_id))
+    return await read_through(app, MESSAGE, message_id, lambda mid: store.find_message(app[MONGO], mid))
 
 
 async def message_for_write(app: web.Application, message_id: str) -> dict | None:
-    return await read_for_write(app, message_key(message_id), lambda: store.find_message(app[MONGO], message_id))
+    return await read_for_write(app, MESSAGE, message_id, lambda mid: store.find_message(app[MONGO], mid))
 
 
 async def messages(app: web.Application, message_ids: list[str], for_write: bool = False) -> list[dict]:
     if for_write:
         await hold(app, [message_key(m) for m in message_ids])
-    return await read_many(app, message_ids, message_key, lambda m: store.find_message(app[MONGO], m))
+    return await read_many(app, MESSAGE, message_ids, lambda mid: store.find_message(app[MONGO], mid))
 
 
 async def window(app: web.Application, conversation_id: str, low: int, high: int) -> list[str]:

@@ -8,7 +8,8 @@ from aiohttp import web
 from mysocial.comments import store
 from mysocial.core import index
 from mysocial.core.appkeys import MONGO
-from mysocial.core.index import Kind, ms
+from mysocial.core.cache import Kind, read_many, read_through
+from mysocial.core.index import ms
 from mysocial.posts import cache as posts
 
 
@@ -24,7 +25,7 @@ COMMENT = Kind("comment", key)
 
 
 async def get(app: web.Application, comment_id: str) -> dict | None:
-    return await index.get(app, COMMENT, comment_id, lambda cid: store.find(app[MONGO], cid))
+    return await read_through(app, COMMENT, comment_id, lambda cid: store.find(app[MONGO], cid))
 
 
 async def ready(app: web.Application, post_id: str) -> None:
@@ -33,7 +34,7 @@ async def ready(app: web.Application, post_id: str) -> None:
 
 async def for_post(app: web.Application, post_id: str) -> list[dict]:
     ids = await index.ids(app, COMMENT, on_post(post_id), lambda: store.entries(app[MONGO], post_id))
-    return await index.get_many(app, COMMENT, ids, lambda cid: store.find(app[MONGO], cid))
+    return await read_many(app, COMMENT, ids, lambda cid: store.find(app[MONGO], cid))
 
 
 def add(pipe, comment: dict, post: dict) -> None:

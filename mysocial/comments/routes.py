@@ -29,8 +29,9 @@ NOT_FOUND = "Comment not found"
 routes = web.RouteTableDef()
 
 
-def changes(comment_id: str, post_id: str) -> list[Change]:
-    return [Change("comment", comment_id, (cache.key(comment_id),)), Change("post", post_id, (posts.key(post_id),))]
+def changes(comment_id: str, post_id: str, deleted: bool = False) -> list[Change]:
+    return [Change("comment", comment_id, (cache.key(comment_id),), deleted),
+            Change("post", post_id, (posts.key(post_id),))]
 
 
 async def visible_comments(app: web.Application, reader: str, post_id: str) -> list[dict]:
@@ -137,7 +138,7 @@ async def delete_comment(request: web.Request) -> web.Response:
     comment = await mine(request, me["userId"], post_id)
     await cache.ready(app, post_id)
     _, count = await commit(app[REDIS], lambda pipe: cache.delete(pipe, comment, post, time.time() * 1000),
-                            changes(comment["_id"], post_id))
+                            changes(comment["_id"], post_id, deleted=True))
     if count is None:
         raise NotFound(NOT_FOUND)
     await access.emit(app, "update comment", {"_id": comment["_id"], "postId": post_id, "commentsCount": count,

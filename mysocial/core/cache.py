@@ -1,13 +1,15 @@
 """Cache-first reads: a Redis hash per document, filled from MongoDB on a miss.
 
 A fill never overwrites an entry that exists (a pending write may have put it
-there), and a filled entry gets the cache TTL; pending entries have none.
+there), never brings back a document whose delete is pending or recent (in
+`pending:deleted`, or in `gone:<kind>`), and gives
+the filled entry the cache TTL; pending entries have none.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Awaitable, Callable, Iterable
 
-import orjson
 import redis.asyncio as aredis
 from aiohttp import web
 from redis.commands.core import AsyncScript
@@ -15,67 +17,15 @@ from redis.commands.core import AsyncScript
 from mysocial.core.appkeys import REDIS, SETTINGS
 from mysocial.core.metrics import cache_result
 from mysocial.core.redis import from_hash, to_hash
+from mysocial.core.writepath import PENDING_DELETES
 
-_FILL_LUA = """
+FILL_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 if tonumber(ARGV[1]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return 1
 """
-_fill = AsyncScript(aredis.Redis(), _FILL_LUA)
-
-Loader = Callable[[], Awaitable[dict | None]]
-
-
-async def fill(app: web.Application, key: str, doc: dict) -> bool:
-    flat: list = []
-    for field, value in to_hash(doc).items():
-        flat += [field, value]
-    return bool(await _fill(keys=[key], args=[app[SETTINGS].cache_ttl, *flat], client=app[REDIS]))
-
-
-async def read_through(app: web.Application, key: str, load: Loader) -> dict | None:
-    raw = await app[REDIS].hgetall(key)
-    cache_result(bool(raw))
-    if raw:
-        return from_hash(raw)
-    doc = await load()
-    if doc is None:
-        return None
-    if not await fill(app, key, doc):
-        raw = await app[REDIS].hgetall(key)
-        return from_hash(raw) if raw else doc
-    return doc
-
-
-async def read_many(
-    app: web.Application, ids: Iterable[str], key: Callable[[str], str], load: Callable[[str], Awaitable[dict | None]]
-) -> list[dict]:
-    """Documents for `ids`, in order, from one pipelined round trip; misses are loaded and filled."""
-    ids = list(ids)
-    if not ids:
-        return []
-    async with app[REDIS].pipeline(transaction=False) as pipe:
-        for doc_id in ids:
-            pipe.hgetall(key(doc_id))
-        raws = await pipe.execute()
-    hits = sum(1 for raw in raws if raw)
-    cache_result(True, hits)
-    docs = []
-    for doc_id, raw in zip(ids, raws):
-        if raw:
-            docs.append(from_hash(raw))
-            continue
-        doc = await read_through(app, key(doc_id), lambda d=doc_id: load(d))  # counts the miss
-        if doc is not None:
-            docs.append(doc)
-    return docs
-
-
-def dumps(value) -> bytes:
-    return orjson.dumps(value)
-
-
 _HOLD_LUA = """
 local missing = {}
 for i, key in ipairs(KEYS) do
@@ -88,8 +38,76 @@ for i, key in ipairs(KEYS) do
 end
 return missing
 """
-_hold = AsyncScript(aredis.Redis(), _HOLD_LUA)
+_lender = aredis.Redis()  # scripts only borrow its encoder; every call passes a real client or pipeline
+fill_script = AsyncScript(_lender, FILL_LUA)
+_hold = AsyncScript(_lender, _HOLD_LUA)
 HOLD_MS = 60_000
+
+Loader = Callable[[str], Awaitable[dict | None]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A persisted document kind: its ledger name and its cache key."""
+
+    name: str
+    key: Callable[[str], str]
+
+    def member(self, doc_id: str) -> str:
+        return f"{self.name}:{doc_id}"
+
+    @property
+    def gone(self) -> str:
+        return f"gone:{self.name}"
+
+
+def pairs(doc: dict) -> list:
+    flat: list = []
+    for field, value in to_hash(doc).items():
+        flat += [field, value]
+    return flat
+
+
+def fill_args(kind: Kind, doc_id: str, doc: dict, ttl: int) -> tuple[list, list]:
+    return [kind.key(doc_id), PENDING_DELETES, kind.gone], [ttl, kind.member(doc_id), doc_id, *pairs(doc)]
+
+
+async def read_through(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
+    """The cached document, else MongoDB's (filled in unless it was deleted meanwhile)."""
+    r = app[REDIS]
+    raw = await r.hgetall(kind.key(doc_id))
+    cache_result(bool(raw))
+    if raw:
+        return from_hash(raw)
+    doc = await load(doc_id)
+    if doc is None:
+        return None
+    keys, args = fill_args(kind, doc_id, doc, app[SETTINGS].cache_ttl)
+    filled = await fill_script(keys=keys, args=args, client=r)
+    if filled == -1:
+        return None
+    if filled == 0:
+        raw = await r.hgetall(kind.key(doc_id))
+        return from_hash(raw) if raw else None
+    return doc
+
+
+async def read_many(app: web.Application, kind: Kind, ids: Iterable[str], load: Loader) -> list[dict]:
+    """Documents for `ids`, in order, in one round trip; misses read through, deleted ones dropped."""
+    ids = list(ids)
+    if not ids:
+        return []
+    async with app[REDIS].pipeline(transaction=False) as pipe:
+        for doc_id in ids:
+            pipe.hgetall(kind.key(doc_id))
+        raws = await pipe.execute()
+    cache_result(True, sum(1 for raw in raws if raw))
+    docs = []
+    for doc_id, raw in zip(ids, raws):
+        doc = from_hash(raw) if raw else await read_through(app, kind, doc_id, load)  # counts the miss
+        if doc is not None:
+            docs.append(doc)
+    return docs
 
 
 async def hold(app: web.Application, keys: list[str], ms: int = HOLD_MS) -> list[str]:
@@ -104,7 +122,7 @@ async def hold(app: web.Application, keys: list[str], ms: int = HOLD_MS) -> list
     return [keys[int(i) - 1] for i in found]
 
 
-async def read_for_write(app: web.Application, key: str, load: Loader) -> dict | None:
-    """`read_through` for a document the caller is about to change (see `hold`)."""
-    await hold(app, [key])
-    return await read_through(app, key, load)
+async def read_for_write(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
+    """`read_through` for a document the caller is about to change in place (see `hold`)."""
+    await hold(app, [kind.key(doc_id)])
+    return await read_through(app, kind, doc_id, load)

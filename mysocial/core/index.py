@@ -17,7 +17,6 @@ Redis is rebuilt on its next read. Counters in a document change only through
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Awaitable, Callable, Iterable
 
@@ -25,20 +24,13 @@ import redis.asyncio as aredis
 from aiohttp import web
 from redis.commands.core import AsyncScript
 
-from mysocial.core.appkeys import REDIS, SETTINGS
-from mysocial.core.redis import from_hash, run_script, to_hash
-from mysocial.core.writepath import PENDING
+from mysocial.core.appkeys import REDIS
+from mysocial.core.cache import Kind, fill_args, fill_script, pairs
+from mysocial.core.redis import run_script
 
 SENTINEL = "~"
 GONE_FOR_MS = 24 * 3600 * 1000
 
-_FILL_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[3]) then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-if tonumber(ARGV[1]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return 1
-"""
 _PATCH_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
@@ -75,7 +67,6 @@ redis.call('ZADD', KEYS[1], 0, ARGV[1])
 return 1
 """
 _lender = aredis.Redis()  # scripts only borrow its encoder; every call passes a real client or pipeline
-_fill = AsyncScript(_lender, _FILL_LUA)
 _patch = AsyncScript(_lender, _PATCH_LUA)
 _bump = AsyncScript(_lender, _BUMP_LUA)
 _add = AsyncScript(_lender, _ADD_LUA)
@@ -86,70 +77,12 @@ Loader = Callable[[str], Awaitable[dict | None]]
 EntriesLoader = Callable[[], Awaitable[list[tuple[str, float]]]]
 
 
-@dataclass(frozen=True)
-class Kind:
-    """A persisted document kind: its ledger name and its cache key."""
-
-    name: str
-    key: Callable[[str], str]
-
-    def member(self, doc_id: str) -> str:
-        return f"{self.name}:{doc_id}"
-
-    @property
-    def gone(self) -> str:
-        return f"gone:{self.name}"
-
-
 def ms(iso: str | datetime) -> float:
     value = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
     return value.timestamp() * 1000
 
 
-def pairs(doc: dict) -> list:
-    flat: list = []
-    for field, value in to_hash(doc).items():
-        flat += [field, value]
-    return flat
-
-
 # --- reads -----------------------------------------------------------------
-
-async def get(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
-    """The cached document, else MongoDB's (filled in unless it was deleted meanwhile)."""
-    r = app[REDIS]
-    raw = await r.hgetall(kind.key(doc_id))
-    if raw:
-        return from_hash(raw)
-    doc = await load(doc_id)
-    if doc is None:
-        return None
-    args = [app[SETTINGS].cache_ttl, kind.member(doc_id), doc_id, *pairs(doc)]
-    filled = await _fill(keys=[kind.key(doc_id), PENDING, kind.gone], args=args, client=r)
-    if filled == -1:
-        return None
-    if filled == 0:
-        raw = await r.hgetall(kind.key(doc_id))
-        return from_hash(raw) if raw else None
-    return doc
-
-
-async def get_many(app: web.Application, kind: Kind, ids: Iterable[str], load: Loader) -> list[dict]:
-    """Documents for `ids`, in order, in one round trip; misses read through, deleted ones dropped."""
-    ids = list(ids)
-    if not ids:
-        return []
-    async with app[REDIS].pipeline(transaction=False) as pipe:
-        for doc_id in ids:
-            pipe.hgetall(kind.key(doc_id))
-        raws = await pipe.execute()
-    docs = []
-    for doc_id, raw in zip(ids, raws):
-        doc = from_hash(raw) if raw else await get(app, kind, doc_id, load)
-        if doc is not None:
-            docs.append(doc)
-    return docs
-
 
 async def ensure_loaded(app: web.Application, kind: Kind, index: str, load: EntriesLoader) -> None:
     """Rebuild `index` from MongoDB unless it is already loaded (has its sentinel)."""
@@ -174,7 +107,7 @@ async def ids(app: web.Application, kind: Kind, index: str, load: EntriesLoader,
 
 def restore(pipe, kind: Kind, doc_id: str, doc: dict) -> None:
     """Put an evicted document back before changing part of it; never a deleted one."""
-    run_script(pipe, _fill, [kind.key(doc_id), PENDING, kind.gone], [0, kind.member(doc_id), doc_id, *pairs(doc)])
+    run_script(pipe, fill_script, *fill_args(kind, doc_id, doc, 0))
 
 
 def patch(pipe, key: str, fields: dict) -> None:

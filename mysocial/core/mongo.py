@@ -91,9 +91,6 @@ class _ThreadCollection:
     def find(self, *args, **kwargs) -> _ThreadCursor:
         return _ThreadCursor(lambda: self._coll.find(*args, **kwargs))
 
-    async def aggregate(self, pipeline, **kwargs) -> _ThreadCursor:
-        return _ThreadCursor(lambda: self._coll.aggregate(pipeline, **kwargs))
-
     def __getattr__(self, name: str):
         method = getattr(self._coll, name)
 

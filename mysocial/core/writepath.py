@@ -24,6 +24,7 @@ from mysocial.core.errors import ApiError
 
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
+PENDING_DELETES = "pending:deleted"
 VERSION = "pending:clock"
 
 MARK_LUA = """
@@ -33,9 +34,10 @@ local last = tonumber(redis.call('GET', KEYS[3]) or '0')
 if v <= last then v = last + 1 end
 redis.call('SET', KEYS[3], v)
 local now_ms = math.floor(v / 1000)
-for i = 1, #ARGV do
+for i = 1, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], v)
   redis.call('ZADD', KEYS[2], 'NX', now_ms, ARGV[i])
+  if ARGV[i + 1] == '1' then redis.call('SADD', KEYS[4], ARGV[i]) else redis.call('SREM', KEYS[4], ARGV[i]) end
 end
 return v
 """
@@ -44,8 +46,9 @@ CLEAR_LUA = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
 local ttl = tonumber(ARGV[3])
-for i = 3, #KEYS do
+for i = 4, #KEYS do
   if ttl > 0 then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
@@ -56,11 +59,18 @@ _mark = AsyncScript(aredis.Redis(), MARK_LUA)  # the client only lends its encod
 
 @dataclass(frozen=True)
 class Change:
-    """One document whose new state must reach MongoDB; `keys` are its cache entries."""
+    """One document whose new state must reach MongoDB; `keys` are its cache entries.
+
+    `deleted` says the write removes the document: only then does the worker
+    store a tombstone. A document missing from the cache is never taken for a
+    delete (a write refused because its entry had been evicted marks the ledger
+    too, and must not erase the stored copy).
+    """
 
     kind: str
     id: str
     keys: tuple[str, ...] = ()
+    deleted: bool = False
 
     @property
     def member(self) -> str:
@@ -92,7 +102,8 @@ async def commit(
             for change in changes:
                 for key in change.keys:
                     pipe.persist(key)
-            run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION], [c.member for c in changes])
+            flags = [v for c in changes for v in (c.member, "1" if c.deleted else "0")]
+            run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES], flags)
             if enqueue:
                 for change in changes:
                     queues.add_persist(pipe, change.kind, change.id)

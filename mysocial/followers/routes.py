@@ -106,7 +106,7 @@ async def unfollow(request: web.Request) -> web.Response:
     [result] = await pair_write(
         app, follower, followee,
         lambda pipe: cache.stop_following(pipe, follower, followee),
-        [Change("follow", edge_id(follower, followee)), *user_changes(follower, followee)],
+        [Change("follow", edge_id(follower, followee), deleted=True), *user_changes(follower, followee)],
     )
     if result == cache.CHANGED:
         await emit_to_pair(app, "remove follower", followee, follower, followee)

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from mysocial.core import index
 from mysocial.core.appkeys import MONGO
-from mysocial.core.index import Kind, ms
+from mysocial.core.cache import Kind, read_many, read_through
+from mysocial.core.index import ms
 from mysocial.images import store
 
 
@@ -22,7 +23,7 @@ IMAGE = Kind("image", key)
 
 
 async def get(app: web.Application, image_id: str) -> dict | None:
-    return await index.get(app, IMAGE, image_id, lambda iid: store.find(app[MONGO], iid))
+    return await read_through(app, IMAGE, image_id, lambda iid: store.find(app[MONGO], iid))
 
 
 async def ready(app: web.Application, user_id: str) -> None:
@@ -31,7 +32,7 @@ async def ready(app: web.Application, user_id: str) -> None:
 
 async def for_user(app: web.Application, user_id: str) -> list[dict]:
     ids = await index.ids(app, IMAGE, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
-    return await index.get_many(app, IMAGE, ids, lambda iid: store.find(app[MONGO], iid))
+    return await read_many(app, IMAGE, ids, lambda iid: store.find(app[MONGO], iid))
 
 
 def add(pipe, image: dict) -> None:

@@ -27,7 +27,6 @@ from mysocial.users.routes import user_id_param
 ADDED = "Image added successfully"
 DELETED = "Image deleted successfully"
 NO_BACKGROUND = {"bgImageId": "", "bgImageVersion": ""}
-USER = index.Kind("user", users.key)
 routes = web.RouteTableDef()
 
 
@@ -38,12 +37,12 @@ async def owner(app: web.Application, user_id: str) -> dict:
     return user
 
 
-def changes(image_id: str, user_id: str) -> list[Change]:
-    return [Change("image", image_id, (cache.key(image_id),)), Change("user", user_id, (users.key(user_id),))]
+def changes(image_id: str, user_id: str, deleted: bool = False) -> list[Change]:
+    return [Change("image", image_id, (cache.key(image_id),), deleted), Change("user", user_id, (users.key(user_id),))]
 
 
 def set_user(pipe, user: dict, fields: dict) -> None:
-    index.restore(pipe, USER, user["_id"], user)
+    index.restore(pipe, users.USER, user["_id"], user)
     index.patch(pipe, users.key(user["_id"]), fields)
 
 
@@ -106,7 +105,7 @@ async def remove(app: web.Application, user: dict, image: dict) -> None:
         if clears:
             set_user(pipe, user, NO_BACKGROUND)
 
-    results = await commit(app[REDIS], write, changes(image["_id"], user["_id"]))
+    results = await commit(app[REDIS], write, changes(image["_id"], user["_id"], deleted=True))
     if results[0] is None:
         raise NotFound("Image not found")
     await tell_everyone(app, user, "delete image", image["_id"])

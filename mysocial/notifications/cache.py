@@ -16,7 +16,7 @@ from redis.commands.core import AsyncScript
 
 from mysocial.core import indexes
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import read_many, read_through
+from mysocial.core.cache import Kind, read_many, read_through
 from mysocial.core.redis import from_hash, run_script, to_hash
 from mysocial.notifications import store
 
@@ -59,12 +59,15 @@ async def contains(app: web.Application, user_id: str, notification_id: str) -> 
     return await app[REDIS].zscore(index_key(user_id), notification_id) is not None
 
 
+NOTIFICATION = Kind("notification", key)
+
+
 async def get(app: web.Application, notification_id: str) -> dict | None:
-    return await read_through(app, key(notification_id), lambda: store.find(app[MONGO], notification_id))
+    return await read_through(app, NOTIFICATION, notification_id, lambda nid: store.find(app[MONGO], nid))
 
 
 async def get_many(app: web.Application, notification_ids: list[str]) -> list[dict]:
-    return await read_many(app, notification_ids, key, lambda nid: store.find(app[MONGO], nid))
+    return await read_many(app, NOTIFICATION, notification_ids, lambda nid: store.find(app[MONGO], nid))
 
 
 def mark_read(pipe, user_id: str, notification_id: str) -> None:

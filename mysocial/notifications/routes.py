@@ -59,7 +59,7 @@ async def delete(request: web.Request) -> web.Response:
     me, notification_id = await mine(request)
     app = request.app
     removed, _ = await commit(
-        app[REDIS], lambda pipe: cache.remove(pipe, me, notification_id), [Change("notification", notification_id)]
+        app[REDIS], lambda pipe: cache.remove(pipe, me, notification_id), [Change("notification", notification_id, deleted=True)]
     )
     if not removed:
         raise NotFound(NOT_FOUND)

@@ -23,7 +23,8 @@ from redis.commands.core import AsyncScript
 from mysocial.blocks import cache as blocks
 from mysocial.core import index
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.index import Kind, ms
+from mysocial.core.cache import Kind, read_many, read_through
+from mysocial.core.index import ms
 from mysocial.core.redis import run_script
 from mysocial.followers import cache as follows
 from mysocial.posts import store
@@ -169,12 +170,12 @@ async def _load(app: web.Application, post_id: str) -> dict | None:
 
 
 async def get(app: web.Application, post_id: str) -> dict | None:
-    flat = await index.get(app, POST, post_id, lambda pid: _load(app, pid))
+    flat = await read_through(app, POST, post_id, lambda pid: _load(app, pid))
     return unflatten(flat) if flat else None
 
 
 async def get_many(app: web.Application, ids: list[str]) -> list[dict]:
-    return [unflatten(f) for f in await index.get_many(app, POST, ids, lambda pid: _load(app, pid))]
+    return [unflatten(f) for f in await read_many(app, POST, ids, lambda pid: _load(app, pid))]
 
 
 async def ensure_synced(app: web.Application) -> None:

@@ -24,7 +24,6 @@ PAGE_SIZE = 10
 PROFILE_POSTS = 1000
 TEXT_FIELDS = ("post", "bgColor", "feelings", "gifUrl")
 MEDIA_FIELDS = {"image": ("imgId", "imgVersion"), "video": ("videoId", "videoVersion")}
-USER = index.Kind("user", users.key)
 routes = web.RouteTableDef()
 
 Media = Callable[[web.Application, dict, dict], Awaitable[dict]]
@@ -103,7 +102,7 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
 
     def write(pipe) -> None:
         cache.create(pipe, post)
-        index.restore(pipe, USER, user["_id"], user)
+        index.restore(pipe, users.USER, user["_id"], user)
         index.bump(pipe, users.key(user["_id"]), "postsCount", 1)
 
     await commit(app[REDIS], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
@@ -204,10 +203,10 @@ async def delete_post(request: web.Request) -> web.Response:
     audience = await access.audience(app, post)
 
     def write(pipe) -> None:
-        index.restore(pipe, USER, user["_id"], user)
+        index.restore(pipe, users.USER, user["_id"], user)
         cache.delete(pipe, post, time.time() * 1000, users.key(user["_id"]))
 
-    await commit(app[REDIS], write, [Change("post", post_id, (cache.key(post_id),)),
+    await commit(app[REDIS], write, [Change("post", post_id, (cache.key(post_id),), deleted=True),
                                      Change("user", user["_id"], (users.key(user["_id"]),))])
     await access.emit(app, "delete post", post_id, audience)
     return json_response({"message": "Post deleted successfully"})

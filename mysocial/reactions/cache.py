@@ -20,7 +20,8 @@ from redis.commands.core import AsyncScript
 
 from mysocial.core import index
 from mysocial.core.appkeys import MONGO
-from mysocial.core.index import GONE_FOR_MS, Kind
+from mysocial.core.cache import Kind, read_many, read_through
+from mysocial.core.index import GONE_FOR_MS
 from mysocial.core.redis import run_script
 from mysocial.posts import cache as posts
 from mysocial.reactions import store
@@ -78,18 +79,18 @@ def reaction_id(post_id: str, username: str) -> str:
 
 
 async def get(app: web.Application, reaction_id_: str) -> dict | None:
-    return await index.get(app, REACTION, reaction_id_, lambda rid: store.find(app[MONGO], rid))
+    return await read_through(app, REACTION, reaction_id_, lambda rid: store.find(app[MONGO], rid))
 
 
 async def for_post(app: web.Application, post_id: str) -> list[dict]:
     ids = await index.ids(app, REACTION, on_post(post_id), lambda: store.entries(app[MONGO], postId=post_id))
-    return await index.get_many(app, REACTION, ids, lambda rid: store.find(app[MONGO], rid))
+    return await read_many(app, REACTION, ids, lambda rid: store.find(app[MONGO], rid))
 
 
 async def for_user(app: web.Application, username: str) -> list[dict]:
     ids = await index.ids(app, REACTION, by_user(username),
                           lambda: store.entries(app[MONGO], username=username.capitalize()))
-    return await index.get_many(app, REACTION, ids, lambda rid: store.find(app[MONGO], rid))
+    return await read_many(app, REACTION, ids, lambda rid: store.find(app[MONGO], rid))
 
 
 async def ready(app: web.Application, post_id: str) -> None:

@@ -47,7 +47,8 @@ async def change(app: web.Application, post: dict, user: dict, doc: dict | None,
         cache.react(pipe, post_id, user["username"], doc, current["type"] if current else "", time.time() * 1000)
 
     results = await commit(app[REDIS], write,
-                           [Change("reaction", rid, (cache.key(rid),)), Change("post", post_id, (posts.key(post_id),))],
+                           [Change("reaction", rid, (cache.key(rid),), deleted=doc is None),
+                            Change("post", post_id, (posts.key(post_id),))],
                            extra=(lambda pipe: queues.notify(pipe, note)) if note else None)
     if results[-1] is None:
         raise NotFound(access.NOT_FOUND)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import read_many, read_through
+from mysocial.core.cache import Kind, read_for_write, read_many, read_through
 from mysocial.core.redis import to_hash
 from mysocial.users import store
 
@@ -26,12 +26,20 @@ def _name(username: str, user_id: str) -> str:
     return f"{username.lower()}\0{user_id}"
 
 
+USER = Kind("user", key)
+
+
 async def get(app: web.Application, user_id: str) -> dict | None:
-    return await read_through(app, key(user_id), lambda: store.find(app[MONGO], user_id))
+    return await read_through(app, USER, user_id, lambda uid: store.find(app[MONGO], uid))
+
+
+async def get_for_write(app: web.Application, user_id: str) -> dict | None:
+    """My profile, about to be changed in place: it cannot expire before the change commits."""
+    return await read_for_write(app, USER, user_id, lambda uid: store.find(app[MONGO], uid))
 
 
 async def get_many(app: web.Application, user_ids) -> list[dict]:
-    return await read_many(app, user_ids, key, lambda uid: store.find(app[MONGO], uid))
+    return await read_many(app, USER, user_ids, lambda uid: store.find(app[MONGO], uid))
 
 
 def put(pipe, doc: dict, created_ms: float) -> None:

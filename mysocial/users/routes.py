@@ -102,7 +102,7 @@ async def change_password_route(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, ChangePasswordSchema())
     user = await cache.get(request.app, me["userId"])
-    auth = await auth_cache.get(request.app, user["authId"]) if user else None
+    auth = await auth_cache.get_for_write(request.app, user["authId"]) if user else None
     if not auth or not await security.check_password(data["currentPassword"], auth["password"]):
         raise BadRequest("Invalid credentials")
     await change_password(request, auth, data["newPassword"])
@@ -114,7 +114,7 @@ async def change_password_route(request: web.Request) -> web.Response:
 async def update_user(request: web.Request, change: Callable[[dict], dict]) -> dict:
     """Apply `change(user) -> changed fields` to my profile through the write path."""
     me = security.me(request)
-    user = await cache.get(request.app, me["userId"])
+    user = await cache.get_for_write(request.app, me["userId"])
     if user is None:
         raise NotFound("User not found")
     fields = change(user)
