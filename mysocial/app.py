@@ -4,6 +4,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.auth.routes import routes as auth_routes
+from mysocial.comments.routes import routes as comment_routes
 from mysocial.config import Settings
 from mysocial.core import metrics, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
@@ -12,6 +13,9 @@ from mysocial.core.mongo import mongo_ctx
 from mysocial.core.ratelimit import rate_limit
 from mysocial.core.redis import redis_ctx
 from mysocial.health.routes import routes as health_routes
+from mysocial.images.routes import routes as image_routes
+from mysocial.posts.routes import routes as post_routes
+from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
@@ -36,7 +40,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
-    for routes in (auth_routes, user_routes):
+    for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     return app

@@ -25,6 +25,10 @@ FAILURE_TTL = 7 * 24 * 3600
 PERSIST: dict[str, tuple[str, str]] = {
     "auth": ("auth", "workers.auth.persist_auth"),
     "user": ("user", "workers.users.persist_user"),
+    "post": ("post", "workers.posts.persist_post"),
+    "reaction": ("reaction", "workers.reactions.persist_reaction"),
+    "comment": ("comment", "workers.comments.persist_comment"),
+    "image": ("image", "workers.images.persist_image"),
 }
 
 

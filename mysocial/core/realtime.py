@@ -37,6 +37,11 @@ def room(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+def sockets_key(user_id: str) -> str:
+    """The set of a user's socket ids (on every instance): lets an emit skip that user's sockets."""
+    return f"sockets:{user_id}"
+
+
 def rooms(user_ids: Iterable[str]) -> list[str]:
     return [room(u) for u in dict.fromkeys(user_ids) if u]
 
@@ -68,6 +73,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
     sio.attach(app)
     app[SIO] = sio
     local: dict[str, str] = {}
+    owners: dict[str, str] = {}  # sid -> userId
 
     async def announce() -> None:
         await sio.emit("user online", await online(app))
@@ -86,12 +92,17 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         await sio.save_session(sid, user)
         await sio.enter_room(sid, room(user["userId"]))
         local[sid] = user["username"]
+        owners[sid] = user["userId"]
+        await app[REDIS].sadd(sockets_key(user["userId"]), sid)
         await app[REDIS].hincrby(PRESENCE, user["username"], 1)
         await announce()
 
     @sio.event
     async def disconnect(sid, reason=None):
         username = local.pop(sid, None)
+        owner = owners.pop(sid, None)
+        if owner:
+            await app[REDIS].srem(sockets_key(owner), sid)
         if username:
             await _leave(keys=[PRESENCE], args=[username], client=app[REDIS])
             await announce()
@@ -109,6 +120,9 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         for sid, username in list(local.items()):
             local.pop(sid, None)
             await _leave(keys=[PRESENCE], args=[username], client=app[REDIS])
+            owner = owners.pop(sid, None)
+            if owner:
+                await app[REDIS].srem(sockets_key(owner), sid)
             await sio.disconnect(sid)
 
     app.on_shutdown.append(on_shutdown)
@@ -118,3 +132,14 @@ async def emit_to(app: web.Application, event: str, data, user_ids: Iterable[str
     targets = rooms(user_ids)
     if targets:
         await app[SIO].emit(event, data, to=targets)
+
+
+async def emit_except(app: web.Application, event: str, data, user_ids: Iterable[str]) -> None:
+    """To every connected socket, on every instance, except the sockets of `user_ids`.
+
+    python-socketio can skip sids but not rooms, so each user's sids are kept in
+    Redis (`sockets:<id>`) and the broadcast carries them as `skip_sid`.
+    """
+    keys = [sockets_key(u) for u in dict.fromkeys(user_ids) if u]
+    skip = [m.decode() for m in await app[REDIS].sunion(keys)] if keys else []
+    await app[SIO].emit(event, data, skip_sid=skip or None)

@@ -49,3 +49,9 @@ def from_hash(raw: dict) -> dict[str, Any]:
 
 def text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
+
+
+def queue_script(pipe, script, keys: list, args: list) -> None:
+    """Add a Lua script call to a pipeline without awaiting; the pipeline loads it before EXEC."""
+    pipe.scripts.add(script)
+    pipe.evalsha(script.sha, len(keys), *keys, *args)

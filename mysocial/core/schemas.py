@@ -40,3 +40,23 @@ def flag(label: str) -> fields.Boolean:
         truthy={True}, falsy={False},
         error_messages={"invalid": f"{label} must be a boolean", "null": f"{label} must be a boolean"},
     )
+
+
+def prop(missing: str, *rules, invalid: str | None = None) -> fields.String:
+    """A required string in the style of reaction and comment bodies: `postId is a required property`."""
+    return fields.String(required=True, validate=list(rules),
+                         error_messages={"required": missing, "null": missing, "invalid": invalid or missing})
+
+
+class ObjectIdString(validate.Validator):
+    """A 24-hex-digit ObjectId string."""
+
+    def __init__(self, error: str):
+        self.error = error
+
+    def __call__(self, value: str) -> str:
+        from mysocial.core.mongo import is_oid
+
+        if not is_oid(value):
+            raise validate.ValidationError(self.error)
+        return value

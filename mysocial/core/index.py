@@ -1,0 +1,204 @@
+"""Deletable documents in Redis and the time-ordered indexes that list them.
+
+A document is a hash (`kind.key(id)`); a list of documents is a sorted set of
+ids scored by creation time in ms (an *index*). Indexes have no TTL; documents
+get one once persisted, so a page is ids from an index plus documents read
+through to MongoDB on a miss.
+
+Deletes leave the id in the kind's `gone:<kind>` set for a day. A read never
+fills an entry for an id that is gone or whose delete is still pending, and a
+write never recreates a deleted document (`restore`, `patch`, `bump` and `add`
+check first). That closes the window in which a reader that loaded MongoDB
+before the tombstone was stored would bring the document back.
+
+An index loaded from MongoDB holds a sentinel member, so an index lost with
+Redis is rebuilt on its next read. Counters in a document change only through
+`bump`/`remove`, atomically inside the write's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Awaitable, Callable, Iterable
+
+import redis.asyncio as aredis
+from aiohttp import web
+from redis.commands.core import AsyncScript
+
+from mysocial.core.appkeys import REDIS, SETTINGS
+from mysocial.core.redis import from_hash, queue_script, to_hash
+from mysocial.core.writepath import PENDING
+
+SENTINEL = "~"
+GONE_FOR_MS = 24 * 3600 * 1000
+
+_FILL_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[3]) then return -1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if tonumber(ARGV[1]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 1
+"""
+_PATCH_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+_BUMP_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+"""
+_ADD_LUA = """
+if ARGV[3] == '1' and redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 4, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2], ARGV[1]) end
+return 1
+"""
+_REMOVE_LUA = """
+if redis.call('ZREM', KEYS[4], ARGV[1]) == 0 then return false end
+for i = 5, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('DEL', KEYS[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]))
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[3]) == 1 then
+  return redis.call('HINCRBY', KEYS[3], ARGV[4], -1)
+end
+return 0
+"""
+_LOAD_LUA = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+for i = 2, #ARGV, 2 do
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then redis.call('ZADD', KEYS[1], 'NX', ARGV[i + 1], ARGV[i]) end
+end
+redis.call('ZADD', KEYS[1], 0, ARGV[1])
+return 1
+"""
+_lender = aredis.Redis()  # scripts only borrow its encoder; every call passes a real client or pipeline
+_fill = AsyncScript(_lender, _FILL_LUA)
+_patch = AsyncScript(_lender, _PATCH_LUA)
+_bump = AsyncScript(_lender, _BUMP_LUA)
+_add = AsyncScript(_lender, _ADD_LUA)
+_remove = AsyncScript(_lender, _REMOVE_LUA)
+_load = AsyncScript(_lender, _LOAD_LUA)
+
+Loader = Callable[[str], Awaitable[dict | None]]
+EntriesLoader = Callable[[], Awaitable[list[tuple[str, float]]]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A persisted document kind: its ledger name and its cache key."""
+
+    name: str
+    key: Callable[[str], str]
+
+    def member(self, doc_id: str) -> str:
+        return f"{self.name}:{doc_id}"
+
+    @property
+    def gone(self) -> str:
+        return f"gone:{self.name}"
+
+
+def ms(iso: str | datetime) -> float:
+    value = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
+    return value.timestamp() * 1000
+
+
+def pairs(doc: dict) -> list:
+    flat: list = []
+    for field, value in to_hash(doc).items():
+        flat += [field, value]
+    return flat
+
+
+# --- reads -----------------------------------------------------------------
+
+async def get(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
+    """The cached document, else MongoDB's (filled in unless it was deleted meanwhile)."""
+    r = app[REDIS]
+    raw = await r.hgetall(kind.key(doc_id))
+    if raw:
+        return from_hash(raw)
+    doc = await load(doc_id)
+    if doc is None:
+        return None
+    args = [app[SETTINGS].cache_ttl, kind.member(doc_id), doc_id, *pairs(doc)]
+    filled = await _fill(keys=[kind.key(doc_id), PENDING, kind.gone], args=args, client=r)
+    if filled == -1:
+        return None
+    if filled == 0:
+        raw = await r.hgetall(kind.key(doc_id))
+        return from_hash(raw) if raw else None
+    return doc
+
+
+async def get_many(app: web.Application, kind: Kind, ids: Iterable[str], load: Loader) -> list[dict]:
+    """Documents for `ids`, in order, in one round trip; misses read through, deleted ones dropped."""
+    ids = list(ids)
+    if not ids:
+        return []
+    async with app[REDIS].pipeline(transaction=False) as pipe:
+        for doc_id in ids:
+            pipe.hgetall(kind.key(doc_id))
+        raws = await pipe.execute()
+    docs = []
+    for doc_id, raw in zip(ids, raws):
+        doc = from_hash(raw) if raw else await get(app, kind, doc_id, load)
+        if doc is not None:
+            docs.append(doc)
+    return docs
+
+
+async def ensure_loaded(app: web.Application, kind: Kind, index: str, load: EntriesLoader) -> None:
+    """Rebuild `index` from MongoDB unless it is already loaded (has its sentinel)."""
+    r = app[REDIS]
+    if await r.zscore(index, SENTINEL) is not None:
+        return
+    args: list = [SENTINEL]
+    for doc_id, score in await load():
+        args += [doc_id, score]
+    await _load(keys=[index, kind.gone], args=args, client=r)
+
+
+async def ids(app: web.Application, kind: Kind, index: str, load: EntriesLoader,
+              start: int = 0, stop: int = -1) -> list[str]:
+    """Ids in `index`, newest first (ranks `start`..`stop`)."""
+    await ensure_loaded(app, kind, index, load)
+    raw = await app[REDIS].zrevrange(index, start, stop)
+    return [m.decode() for m in raw if m != SENTINEL.encode()]
+
+
+# --- writes (inside a write-path transaction) --------------------------------
+
+def restore(pipe, kind: Kind, doc_id: str, doc: dict) -> None:
+    """Put an evicted document back before changing part of it; never a deleted one."""
+    queue_script(pipe, _fill, [kind.key(doc_id), PENDING, kind.gone], [0, kind.member(doc_id), doc_id, *pairs(doc)])
+
+
+def patch(pipe, key: str, fields: dict) -> None:
+    """HSET `fields` only if the document is there (see `restore`)."""
+    queue_script(pipe, _patch, [key], pairs(fields))
+
+
+def bump(pipe, key: str, field: str, delta: int) -> None:
+    """HINCRBY only if the document is there; the result is the new value or None."""
+    queue_script(pipe, _bump, [key], [field, delta])
+
+
+def add(pipe, kind: Kind, doc: dict, score: float, indexes: Iterable[str], parent: str | None = None) -> None:
+    """Store a document and list it in `indexes`; with `parent`, only if that key exists.
+    The result is 1 when added, 0 when the parent was gone."""
+    doc_id = doc["_id"]
+    keys = [kind.key(doc_id), kind.gone, parent or kind.key(doc_id), *indexes]
+    queue_script(pipe, _add, keys, [doc_id, score, "1" if parent else "0", *pairs(doc)])
+
+
+def remove(pipe, kind: Kind, doc_id: str, now_ms: float, index: str, others: Iterable[str] = (),
+           counter: tuple[str, str] | None = None) -> None:
+    """Delete a document listed in `index` (and `others`), and decrement `counter` (key, field)
+    if and only if it was there: the result is None when it was already gone, else the counter."""
+    hash_key, field = counter or (kind.key(doc_id), "")
+    queue_script(pipe, _remove, [kind.key(doc_id), kind.gone, hash_key, index, *others],
+                 [doc_id, int(now_ms), GONE_FOR_MS, field])

@@ -1,0 +1,145 @@
+"""Images: profile picture, background image, a user's gallery, deleting an image or the background.
+
+Uploads go through the media port (`app[MEDIA]`); the image record and the
+user's profilePicture / bgImageId / bgImageVersion change through the write
+path. `update user` and `delete image` go to everyone except users in a block
+with the owner (the gallery and the profile are public).
+"""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from bson import ObjectId
+
+from mysocial.blocks import cache as blocks
+from mysocial.core import index, realtime, security
+from mysocial.core.appkeys import MEDIA, REDIS
+from mysocial.core.errors import BadRequest, Forbidden, NotFound
+from mysocial.core.http import body, json_response
+from mysocial.core.mongo import is_oid, now_iso
+from mysocial.core.writepath import Change, commit
+from mysocial.images import cache
+from mysocial.images.schemas import ImageSchema
+from mysocial.users import cache as users
+from mysocial.users.routes import user_id_param
+
+ADDED = "Image added successfully"
+DELETED = "Image deleted successfully"
+NO_BACKGROUND = {"bgImageId": "", "bgImageVersion": ""}
+USER = index.Kind("user", users.key)
+routes = web.RouteTableDef()
+
+
+async def owner(app: web.Application, user_id: str) -> dict:
+    user = await users.get(app, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def changes(image_id: str, user_id: str) -> list[Change]:
+    return [Change("image", image_id, (cache.key(image_id),)), Change("user", user_id, (users.key(user_id),))]
+
+
+def set_user(pipe, user: dict, fields: dict) -> None:
+    index.restore(pipe, USER, user["_id"], user)
+    index.patch(pipe, users.key(user["_id"]), fields)
+
+
+async def tell_everyone(app: web.Application, user: dict, event: str, data) -> None:
+    await realtime.emit_except(app, event, data, await blocks.hidden_from(app, user["_id"]))
+
+
+async def add_image(request: web.Request, background: bool) -> web.Response:
+    me = security.me(request)
+    data = await body(request, ImageSchema())
+    app = request.app
+    user = await owner(app, me["userId"])
+    image_id = str(ObjectId())
+    uploaded = await app[MEDIA].upload(data["image"], image_id, "image")
+    if background:
+        fields = {"bgImageId": uploaded.id, "bgImageVersion": uploaded.version}
+        image = {"imgId": "", "imgVersion": "", **fields}
+    else:
+        fields = {"profilePicture": uploaded.url}
+        image = {"imgId": uploaded.id, "imgVersion": uploaded.version, **NO_BACKGROUND}
+    image = {"_id": image_id, "userId": user["_id"], **image, "createdAt": now_iso()}
+
+    def write(pipe) -> None:
+        cache.add(pipe, image)
+        set_user(pipe, user, fields)
+
+    await commit(app[REDIS], write, changes(image_id, user["_id"]))
+    updated = await users.get(app, user["_id"]) or {**user, **fields}
+    await tell_everyone(app, user, "update user", updated)
+    return json_response({"message": ADDED, "image": image})
+
+
+@routes.post("/images/profile")
+async def profile_image(request: web.Request) -> web.Response:
+    return await add_image(request, background=False)
+
+
+@routes.post("/images/background")
+async def background_image(request: web.Request) -> web.Response:
+    return await add_image(request, background=True)
+
+
+@routes.get("/images/{userId}")
+async def user_images(request: web.Request) -> web.Response:
+    me = security.me(request)
+    app = request.app
+    user = await owner(app, user_id_param(request))
+    if user["_id"] in await blocks.hidden_from(app, me["userId"]):
+        return json_response({"message": "User images", "images": []})
+    return json_response({"message": "User images", "images": await cache.for_user(app, user["_id"])})
+
+
+async def remove(app: web.Application, user: dict, image: dict) -> None:
+    """Delete the record; if it is the current background, the user loses it too."""
+    clears = image.get("bgImageId") and image["bgImageId"] == user.get("bgImageId")
+    await cache.ready(app, user["_id"])
+
+    def write(pipe) -> None:
+        cache.delete(pipe, image, time.time() * 1000)
+        if clears:
+            set_user(pipe, user, NO_BACKGROUND)
+
+    results = await commit(app[REDIS], write, changes(image["_id"], user["_id"]))
+    if results[0] is None:
+        raise NotFound("Image not found")
+    await tell_everyone(app, user, "delete image", image["_id"])
+    if clears:
+        await tell_everyone(app, user, "update user", {**user, **NO_BACKGROUND})
+
+
+@routes.delete("/images/{imageId}")
+async def delete_image(request: web.Request) -> web.Response:
+    me = security.me(request)
+    image_id = request.match_info["imageId"]
+    if not is_oid(image_id):
+        raise BadRequest("Invalid image id")
+    app = request.app
+    image = await cache.get(app, image_id)
+    if image is None:
+        raise NotFound("Image not found")
+    if image["userId"] != me["userId"]:
+        raise Forbidden("You can only delete your own images")
+    await remove(app, await owner(app, me["userId"]), image)
+    return json_response({"message": DELETED})
+
+
+@routes.delete("/images/background/{bgImageId}")
+async def delete_background(request: web.Request) -> web.Response:
+    me = security.me(request)
+    bg_id = request.match_info["bgImageId"]
+    if not 1 <= len(bg_id) <= 128:
+        raise BadRequest("Invalid image id")
+    app = request.app
+    user = await owner(app, me["userId"])
+    image = next((i for i in await cache.for_user(app, user["_id"]) if i.get("bgImageId") == bg_id), None)
+    if image is None:
+        raise NotFound("Image not found")
+    await remove(app, user, image)
+    return json_response({"message": DELETED})

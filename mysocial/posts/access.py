@@ -1,0 +1,129 @@
+"""Who may see a post, and sending post events to exactly them.
+
+Public: everyone except users in a block with the author (either direction).
+Followers: the author and the author's followers, minus blocks. Private: the
+author. Reactions and comments inherit their post's audience.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from aiohttp import web
+
+from mysocial.blocks import cache as blocks
+from mysocial.core import realtime
+from mysocial.core.errors import BadRequest, Forbidden, NotFound
+from mysocial.core.mongo import is_oid
+from mysocial.followers import cache as follows
+from mysocial.posts import cache
+
+NOT_FOUND = "Post not found"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """`everyone`: all users except `ids`; otherwise exactly `ids`."""
+
+    everyone: bool
+    ids: frozenset[str]
+
+    def minus(self, other: "Audience") -> "Audience":
+        """Who is in this audience but not in `other` (e.g. who lost sight of an edited post)."""
+        if not self.everyone:
+            return Audience(False, self.ids & other.ids if other.everyone else self.ids - other.ids)
+        if not other.everyone:
+            return Audience(True, self.ids | other.ids)
+        return Audience(False, other.ids - self.ids)
+
+
+async def audience(app: web.Application, post: dict) -> Audience:
+    author = post["userId"]
+    hidden = await blocks.hidden_from(app, author)
+    if post.get("privacy") == "Public":
+        return Audience(True, frozenset(hidden))
+    ids = {author}
+    if post.get("privacy") == "Followers":
+        ids.update(await follows.follower_ids(app, author))
+    return Audience(False, frozenset(ids - hidden))
+
+
+async def emit(app: web.Application, event: str, data, to: Audience) -> None:
+    if to.everyone:
+        await realtime.emit_except(app, event, data, to.ids)
+    else:
+        await realtime.emit_to(app, event, data, to.ids)
+
+
+async def can_see(app: web.Application, reader: str, post: dict) -> bool:
+    author = post["userId"]
+    if author == reader:
+        return True
+    if await blocks.between(app, reader, author):
+        return False
+    if post.get("privacy") == "Public":
+        return True
+    return post.get("privacy") == "Followers" and await follows.is_following(app, reader, author)
+
+
+async def viewer(app: web.Application, reader: str) -> Callable[[dict], bool]:
+    """`can_see` for many posts at once: the reader's blocks and follows are read once."""
+    hidden = await blocks.hidden_from(app, reader)
+    following = set(await follows.following_ids(app, reader))
+
+    def sees(post: dict) -> bool:
+        author = post["userId"]
+        if author == reader:
+            return True
+        if author in hidden:
+            return False
+        return post.get("privacy") == "Public" or (post.get("privacy") == "Followers" and author in following)
+
+    return sees
+
+
+def post_id_param(request: web.Request, name: str = "postId") -> str:
+    value = request.match_info[name]
+    if not is_oid(value):
+        raise BadRequest("Invalid post id")
+    return value
+
+
+async def readable(app: web.Application, reader: str, post_id: str) -> dict:
+    """The post if `reader` may see it; 404 otherwise (whether it exists is not revealed)."""
+    post = await cache.get(app, post_id)
+    if post is None or not await can_see(app, reader, post):
+        raise NotFound(NOT_FOUND)
+    return post
+
+
+async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
+    """The post if `reader` may react to or comment on it: 403 across a block, 404 if unseen."""
+    post = await cache.get(app, post_id)
+    if post is None:
+        raise NotFound(NOT_FOUND)
+    if post["userId"] != reader and await blocks.between(app, reader, post["userId"]):
+        raise Forbidden("You cannot interact with this post")
+    if not await can_see(app, reader, post):
+        raise NotFound(NOT_FOUND)
+    return post
+
+
+async def owned(app: web.Application, me: str, post_id: str) -> dict:
+    """My post, for edits: 404 if it does not exist or I cannot see it, 403 if it is someone else's."""
+    post = await readable(app, me, post_id)
+    if post["userId"] != me:
+        raise Forbidden("You can only change your own posts")
+    return post
+
+
+def notice(post: dict, sender: dict, kind: str, item_id: str, message: str, **detail: str) -> dict | None:
+    """The notification job for the post's author about `sender`'s reaction or comment (None for oneself)."""
+    if post["userId"] == sender["userId"]:
+        return None
+    return {
+        "userTo": post["userId"], "userFrom": sender["userId"], "notificationType": kind, "message": message,
+        "entityId": post["_id"], "createdItemId": item_id, "comment": detail.get("comment", ""),
+        "reaction": detail.get("reaction", ""), "post": post.get("post", ""), "imgId": post.get("imgId", ""),
+        "imgVersion": post.get("imgVersion", ""), "gifUrl": post.get("gifUrl", ""),
+    }

@@ -1,0 +1,138 @@
+"""Reactions: add or change (one per user per post), remove, list per post, per user, single."""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+import queues
+from mysocial.blocks import cache as blocks
+from mysocial.core import security
+from mysocial.core.appkeys import REDIS
+from mysocial.core.errors import BadRequest, NotFound
+from mysocial.core.http import body, json_response
+from mysocial.core.mongo import now_iso
+from mysocial.core.writepath import Change, commit
+from mysocial.posts import access
+from mysocial.posts import cache as posts
+from mysocial.reactions import cache
+from mysocial.reactions.schemas import ReactionSchema
+from mysocial.users import cache as users
+
+routes = web.RouteTableDef()
+
+
+def username_param(request: web.Request) -> str:
+    value = request.match_info["username"]
+    if not 1 <= len(value) <= 64:
+        raise BadRequest("Invalid username")
+    return value.capitalize()
+
+
+async def me_user(app: web.Application, user_id: str) -> dict:
+    user = await users.get(app, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+async def change(app: web.Application, post: dict, user: dict, doc: dict | None, current: dict | None) -> None:
+    """Set or remove `user`'s reaction through the write path, then tell the post's audience."""
+    post_id, rid = post["_id"], cache.reaction_id(post["_id"], user["username"])
+    note = doc and access.notice(post, {"userId": user["_id"]}, "reactions", rid,
+                                 f"{user['username']} reacted to your post.", reaction=doc["type"])
+
+    def write(pipe) -> None:
+        posts.restore(pipe, post)
+        cache.react(pipe, post_id, user["username"], doc, current["type"] if current else "", time.time() * 1000)
+
+    results = await commit(app[REDIS], write,
+                           [Change("reaction", rid, (cache.key(rid),)), Change("post", post_id, (posts.key(post_id),))],
+                           extra=(lambda pipe: queues.notify(pipe, note)) if note else None)
+    if results[-1] is None:
+        raise NotFound(access.NOT_FOUND)
+    updated = await posts.get(app, post_id) or post
+    await access.emit(app, "update like", {
+        "postId": post_id, "userTo": post["userId"], "username": user["username"],
+        "type": doc["type"] if doc else "", "previousReaction": results[-1].decode(),
+        "postReactions": updated["reactions"], "profilePicture": user.get("profilePicture", ""),
+        "avatarColor": user["avatarColor"],
+    }, await access.audience(app, updated))
+
+
+@routes.post("/post/reaction")
+async def add_reaction(request: web.Request) -> web.Response:
+    me = security.me(request)
+    data = await body(request, ReactionSchema())
+    app = request.app
+    post = await access.reachable(app, me["userId"], data["postId"])
+    user = await me_user(app, me["userId"])
+    await cache.ready(app, post["_id"])
+    current = await cache.get(app, cache.reaction_id(post["_id"], user["username"]))
+    if current is None or current["type"] != data["type"]:
+        doc = {
+            "_id": cache.reaction_id(post["_id"], user["username"]), "postId": post["_id"], "type": data["type"],
+            "username": user["username"], "avataColor": user["avatarColor"],
+            "profilePicture": user.get("profilePicture", ""), "userTo": post["userId"], "userId": user["_id"],
+            "createdAt": now_iso(),
+        }
+        await change(app, post, user, doc, current)
+    return json_response({"message": "Reaction added successfully"})
+
+
+@routes.delete("/post/reaction/{postId}/{previousReaction}/{postReactions:.+}")
+async def remove_reaction(request: web.Request) -> web.Response:
+    """`postReactions` (counts sent by old clients) is ignored: the counts are Redis's."""
+    me = security.me(request)
+    post_id = access.post_id_param(request)
+    if request.match_info["previousReaction"] not in posts.REACTIONS:
+        raise BadRequest("Invalid reaction type")
+    app = request.app
+    post = await posts.get(app, post_id)
+    if post is None:
+        raise NotFound(access.NOT_FOUND)
+    user = await me_user(app, me["userId"])
+    await cache.ready(app, post_id)
+    current = await cache.get(app, cache.reaction_id(post_id, user["username"]))
+    if current is None:
+        raise NotFound("Reaction not found")
+    await change(app, post, user, None, current)
+    return json_response({"message": "Reaction removed from post"})
+
+
+@routes.get("/post/reactions/{postId}")
+async def post_reactions(request: web.Request) -> web.Response:
+    me = security.me(request)
+    app = request.app
+    post = await access.readable(app, me["userId"], access.post_id_param(request))
+    hidden = await blocks.hidden_from(app, me["userId"])
+    reactions = [r for r in await cache.for_post(app, post["_id"]) if r.get("userId") not in hidden]
+    return json_response({"message": "Post reactions", "reactions": reactions, "count": len(reactions)})
+
+
+@routes.get("/post/single/reaction/username/{username}/{postId}")
+async def single_reaction(request: web.Request) -> web.Response:
+    me = security.me(request)
+    username = username_param(request)
+    app = request.app
+    post = await access.readable(app, me["userId"], access.post_id_param(request))
+    reaction = await cache.get(app, cache.reaction_id(post["_id"], username))
+    if reaction and reaction.get("userId") in await blocks.hidden_from(app, me["userId"]):
+        reaction = None
+    return json_response({"message": "Single post reaction by username", "reactions": reaction or {},
+                          "count": 1 if reaction else 0})
+
+
+@routes.get("/post/reactions/username/{username}")
+async def user_reactions(request: web.Request) -> web.Response:
+    """Only reactions to posts the reader may see, by someone not in a block with the reader."""
+    me = security.me(request)
+    app = request.app
+    reactions = await cache.for_user(app, username_param(request))
+    post_ids = list(dict.fromkeys(r["postId"] for r in reactions))
+    seen = {p["_id"]: p for p in await posts.get_many(app, post_ids)}
+    sees = await access.viewer(app, me["userId"])
+    hidden = await blocks.hidden_from(app, me["userId"])
+    shown = [r for r in reactions
+             if r["postId"] in seen and sees(seen[r["postId"]]) and r.get("userId") not in hidden]
+    return json_response({"message": "All user reactions by username", "reactions": shown})
