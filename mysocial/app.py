@@ -4,6 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.auth.routes import routes as auth_routes
+from mysocial.chat import events as chat_events
+from mysocial.chat.routes import routes as chat_routes
 from mysocial.comments.routes import routes as comment_routes
 from mysocial.config import Settings
 from mysocial.core import metrics, realtime, web as middlewares
@@ -37,10 +39,11 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(redis_ctx(settings))
     app.cleanup_ctx.append(mongo_ctx(settings))
     realtime.attach(app, settings, realtime.make_server(settings))
+    chat_events.register(app)
 
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
-    for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes):
+    for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes, chat_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     return app

@@ -29,6 +29,8 @@ PERSIST: dict[str, tuple[str, str]] = {
     "reaction": ("reaction", "workers.reactions.persist_reaction"),
     "comment": ("comment", "workers.comments.persist_comment"),
     "image": ("image", "workers.images.persist_image"),
+    "message": ("chat", "workers.chat.persist_message"),
+    "conversation": ("chat", "workers.chat.persist_conversation"),
 }
 
 

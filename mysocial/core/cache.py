@@ -74,3 +74,37 @@ async def read_many(
 
 def dumps(value) -> bytes:
     return orjson.dumps(value)
+
+
+_HOLD_LUA = """
+local missing = {}
+for i, key in ipairs(KEYS) do
+  local ttl = redis.call('PTTL', key)
+  if ttl == -2 then
+    table.insert(missing, i)
+  elseif ttl >= 0 and ttl < tonumber(ARGV[1]) then
+    redis.call('PEXPIRE', key, ARGV[1])
+  end
+end
+return missing
+"""
+_hold = AsyncScript(aredis.Redis(), _HOLD_LUA)
+HOLD_MS = 60_000
+
+
+async def hold(app: web.Application, keys: list[str], ms: int = HOLD_MS) -> list[str]:
+    """Keep cached entries about to be changed from expiring before the change commits.
+
+    Existing keys are made to live at least `ms` more (the commit then PERSISTs
+    them); returns the keys that are missing, for the caller to fill.
+    """
+    if not keys:
+        return []
+    found = await _hold(keys=keys, args=[ms], client=app[REDIS])
+    return [keys[int(i) - 1] for i in found]
+
+
+async def read_for_write(app: web.Application, key: str, load: Loader) -> dict | None:
+    """`read_through` for a document the caller is about to change (see `hold`)."""
+    await hold(app, [key])
+    return await read_through(app, key, load)

@@ -1,0 +1,58 @@
+"""What each participant sees of a message, the chat's Socket.IO events, and the typing relay.
+
+Every chat event goes to the rooms of the conversation's two participants only.
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from mysocial.blocks import cache as blocks
+from mysocial.chat import cache
+from mysocial.core import realtime
+from mysocial.core.appkeys import SIO
+from mysocial.core.mongo import is_oid
+
+HIDDEN = {"body": "", "gifUrl": "", "selectedImage": ""}
+
+
+def view(msg: dict, viewer: str) -> dict:
+    """The message as `viewer` sees it: `deleteForMe` is theirs alone, and deleted content is gone."""
+    out = {k: v for k, v in msg.items() if k != "deletedFor"}
+    out["deleteForMe"] = viewer in (msg.get("deletedFor") or []) or bool(msg.get("deleteForEveryone"))
+    out.setdefault("reaction", [])
+    if out["deleteForMe"]:
+        out |= HIDDEN
+    return out
+
+
+def participants(msg: dict) -> list[str]:
+    return [msg["senderId"], msg["receiverId"]]
+
+
+async def emit_views(app: web.Application, event: str, msg: dict) -> None:
+    for user_id in participants(msg):
+        await realtime.emit_to(app, event, view(msg, user_id), [user_id])
+
+
+async def emit_chat_list(app: web.Application, msg: dict) -> None:
+    """`chat list` with `msg` and each participant's own unread count for that conversation."""
+    users = participants(msg)
+    counts = await cache.unread_per_user(app, msg["conversationId"], users)
+    for user_id, count in zip(users, counts):
+        await realtime.emit_to(app, "chat list", view(msg, user_id) | {"unreadCount": count}, [user_id])
+
+
+def register(app: web.Application) -> None:
+    """Client events of the chat, on the authenticated socket session (see core.realtime)."""
+    sio = app[SIO]
+
+    @sio.on("typing")
+    async def typing(sid, data=None):
+        if not isinstance(data, dict) or not is_oid(data.get("receiverId")):
+            return
+        session = await sio.get_session(sid)
+        sender, receiver = session.get("userId"), data["receiverId"]
+        if not sender or sender == receiver or await blocks.between(app, sender, receiver):
+            return
+        payload = {"senderId": sender, "senderName": session.get("username"), "isTyping": data.get("isTyping") is True}
+        await realtime.emit_to(app, "typing", payload, [receiver])

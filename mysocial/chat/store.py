@@ -1,0 +1,89 @@
+"""The `messages` and `conversations` collections.
+
+Message: the contract's fields plus `seq` (its place in the conversation,
+1, 2, 3... as assigned by Redis) and `deletedFor` (ids of users who deleted it
+for themselves). Conversation: `_id, participants` (the two user ids, sorted),
+`senderId, receiverId` (who started it), `seq` (last assigned), `lastMessageId`,
+`lastMessageAt` (ms), `createdAt`.
+
+Messages and conversations are never removed, only marked, so a worker that
+finds no cached state (evicted, or Redis lost) stores nothing rather than a
+tombstone.
+"""
+from __future__ import annotations
+
+from bson import ObjectId
+
+from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
+
+MESSAGES = "messages"
+CONVERSATIONS = "conversations"
+MESSAGE_IDS = ("_id", "conversationId", "senderId", "receiverId")
+CONVERSATION_IDS = ("_id", "senderId", "receiverId", "lastMessageId")
+
+
+def pair(a: str, b: str) -> list[str]:
+    return sorted((a, b))
+
+
+async def find_message(db, message_id: str) -> dict | None:
+    if not is_oid(message_id):
+        return None
+    return from_mongo(await db[MESSAGES].find_one(live({"_id": oid(message_id)})))
+
+
+async def find_conversation(db, conversation_id: str) -> dict | None:
+    if not is_oid(conversation_id):
+        return None
+    return from_mongo(await db[CONVERSATIONS].find_one(live({"_id": oid(conversation_id)})))
+
+
+async def conversation_between(db, a: str, b: str) -> dict | None:
+    found = await db[CONVERSATIONS].find_one(live({"participants": [oid(u) for u in pair(a, b)]}))
+    return from_mongo(found)
+
+
+async def conversations_of(db, user_id: str) -> list[tuple[str, int]]:
+    """(conversationId, lastMessageAt ms) of every conversation `user_id` is in."""
+    cursor = db[CONVERSATIONS].find(live({"participants": oid(user_id)}), {"_id": 1, "lastMessageAt": 1})
+    return [(str(d["_id"]), int(d.get("lastMessageAt") or 1)) for d in await cursor.to_list(None)]
+
+
+async def messages_between_seq(db, conversation_id: str, low: int, high: int) -> list[dict]:
+    query = live({"conversationId": oid(conversation_id), "seq": {"$gte": low, "$lte": high}})
+    docs = await db[MESSAGES].find(query).sort("seq", 1).to_list(None)
+    return [from_mongo(d) for d in docs]
+
+
+async def last_message(db, conversation_id: str) -> dict | None:
+    docs = await db[MESSAGES].find(live({"conversationId": oid(conversation_id)})).sort("seq", -1).limit(1).to_list(1)
+    return from_mongo(docs[0]) if docs else None
+
+
+async def unread_for(db, conversation_id: str, user_id: str) -> list[tuple[int, str]]:
+    """(seq, messageId) of messages to `user_id` that user has neither read nor deleted."""
+    query = live({
+        "conversationId": oid(conversation_id), "receiverId": oid(user_id), "isRead": False,
+        "deleteForEveryone": {"$ne": True}, "deletedFor": {"$ne": user_id},
+    })
+    docs = await db[MESSAGES].find(query, {"_id": 1, "seq": 1}).to_list(None)
+    return [(int(d["seq"]), str(d["_id"])) for d in docs]
+
+
+def save_message(db, message_id: str, doc: dict | None, version: int) -> bool:
+    if doc is None:
+        return False
+    return versioned_upsert(db[MESSAGES], {"_id": oid(message_id)}, to_mongo(doc, ids=MESSAGE_IDS), version)
+
+
+def save_conversation(db, conversation_id: str, doc: dict | None, version: int) -> bool:
+    if doc is None:
+        return False
+    stored = to_mongo(doc, ids=CONVERSATION_IDS)
+    stored["participants"] = [ObjectId(u) for u in doc["participants"]]
+    return versioned_upsert(db[CONVERSATIONS], {"_id": oid(conversation_id)}, stored, version)
+
+
+def ensure_indexes(db) -> None:
+    db[MESSAGES].create_index([("conversationId", 1), ("seq", 1)])
+    db[CONVERSATIONS].create_index("participants")

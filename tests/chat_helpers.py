@@ -1,0 +1,77 @@
+"""Helpers shared by the chat tests."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from tests.conftest import PNG, bearer, signup
+
+CHAT = "/api/v1/chat/message"
+
+
+@dataclass
+class Person:
+    id: str
+    username: str
+    token: str
+
+    @property
+    def headers(self) -> dict:
+        return bearer(self.token)
+
+
+def person(body: dict) -> Person:
+    return Person(body["user"]["_id"], body["user"]["username"], body["token"])
+
+
+async def people(client, *names: str) -> list[Person]:
+    """Sign up users; requests then authenticate by bearer token only (no session cookie)."""
+    made = [person(await signup(client, name)) for name in names]
+    client.session.cookie_jar.clear()
+    return made
+
+
+async def signup_at(url: str, username: str) -> Person:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/v1/signup", json={
+            "username": username, "password": "secret1", "email": f"{username}@example.com",
+            "avatarColor": "red", "avatarImage": PNG,
+        }) as response:
+            assert response.status == 201
+            return person(await response.json())
+
+
+async def call(client, method: str, path: str, who: Person | None, status: int = 200, **kwargs) -> dict:
+    response = await client.request(method, path, headers=who.headers if who else {}, **kwargs)
+    body = await response.json()
+    assert response.status == status, body
+    if status >= 400:
+        assert body["statusCode"] == status and body["status"] == "error" and body["message"]
+    return body
+
+
+async def send(client, sender: Person, receiver: Person, text: str = "hello", status: int = 200, **fields) -> dict:
+    return await call(client, "POST", CHAT, sender, status, json={"receiverId": receiver.id, "body": text, **fields})
+
+
+async def messages(client, who: Person, other: Person, query: str = "") -> list[dict]:
+    body = await call(client, "GET", f"{CHAT}/user/{other.id}{query}", who)
+    assert body["message"] == "User chat messages"
+    return body["messages"]
+
+
+async def chat_list(client, who: Person) -> list[dict]:
+    body = await call(client, "GET", f"{CHAT}/conversation-list", who)
+    assert body["message"] == "User conversation list"
+    return body["list"]
+
+
+def state(r, db) -> tuple:
+    """Everything a request could have written: every Redis key's value, and the chat collections."""
+    keys = sorted(r.keys("*"))
+    return (
+        {k: r.dump(k) for k in keys},
+        list(db["messages"].find().sort("_id")),
+        list(db["conversations"].find().sort("_id")),
+    )
