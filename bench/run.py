@@ -71,7 +71,18 @@ def measure_route(stack: Stack, world: scenario.World, name: str, args) -> dict:
     use_wrk = not args.client
     if args.warmup > 0:
         load.measure(stack.url, requests, args.warmup, args.connections, use_wrk)
-    return load.measure(stack.url, requests, args.duration, args.connections, use_wrk).as_dict()
+    return timed(stack, lambda: load.measure(stack.url, requests, args.duration, args.connections, use_wrk))
+
+
+def timed(stack: Stack, run) -> dict:
+    """The load result plus the API process's CPU time per request (robust against a busy machine)."""
+    before = stack.api_cpu_seconds()
+    result = run()
+    used = stack.api_cpu_seconds() - before
+    figures = result.as_dict()
+    if used and result.requests:
+        figures["api_cpu_us"] = round(used / result.requests * 1e6, 1)
+    return figures
 
 
 async def enqueue_posts(url: str, world: scenario.World, count: int, connections: int) -> None:
@@ -98,11 +109,11 @@ def measure_slowed(stack: Stack, world: scenario.World, args) -> dict:
     for label, delay in (("normal", 0.0), ("slowed", args.mongo_delay_ms)):
         stack.start_workers(args.workers, delay)
         time.sleep(1)  # the workers are busy with the backlog before the measurement starts
-        result = load.measure(stack.url, requests, args.duration, args.connections, not args.client)
+        out[label] = timed(stack, lambda: load.measure(stack.url, requests, args.duration, args.connections,
+                                                      not args.client))
         if stack.worker.poll() is not None:
             raise RuntimeError(f"the bench worker exited:\n{stack.log_tail('worker.log')}")
         stack.stop_workers()
-        out[label] = result.as_dict()
     out["ratio"] = round(out["slowed"]["p50_ms"] / out["normal"]["p50_ms"], 3) if out["normal"]["p50_ms"] else None
     return out
 
@@ -114,11 +125,13 @@ def add_ratios(routes: dict) -> None:
             figures["baseline"] = REAL[name]
             figures["ratio"] = round(figures["rps"] / base["rps"], 3)
             figures["meets_target"] = figures["ratio"] >= TARGET_RATIO and figures["p99_ms"] <= TARGET_P99_MS
+            if figures.get("api_cpu_us") and base.get("api_cpu_us"):
+                figures["cpu_ratio"] = round(base["api_cpu_us"] / figures["api_cpu_us"], 3)
 
 
 def table(report: dict) -> str:
-    lines = [f"{'route':<15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}  {'baseline':<14} {'ratio':>6}  target",
-             "-" * 74]
+    lines = [f"{'route':<15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us':>7}  {'baseline':<14} {'ratio':>6}"
+             f" {'cpu r.':>6}  target", "-" * 90]
     for name, f in report["routes"].items():
         if "rps" not in f:
             lines.append(f"{name:<15} skipped: {f.get('skipped')}")
@@ -127,10 +140,12 @@ def table(report: dict) -> str:
         if "meets_target" in f:
             target = "ok" if f["meets_target"] else "MISSED"
         errors = f"  ({f['errors']} errors)" if f.get("errors") else ""
-        lines.append(f"{name:<15} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f}  "
-                     f"{f.get('baseline', ''):<14} {f.get('ratio', ''):>6}  {target}{errors}")
+        lines.append(f"{name:<15} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} {f.get('api_cpu_us', ''):>7}  "
+                     f"{f.get('baseline', ''):<14} {f.get('ratio', ''):>6} {f.get('cpu_ratio', ''):>6}  {target}{errors}")
     lines.append(f"targets: ratio >= {TARGET_RATIO} of the baseline and p99 <= {TARGET_P99_MS:g} ms "
                  f"at {report['config']['connections']} connections")
+    lines.append("CPU us: the API process's CPU time per request; cpu r.: the baseline's CPU per request / "
+                 "the route's (the ratio the API alone would reach on a quiet machine)")
     slowed = report.get("write_latency", {})
     if "ratio" in slowed:
         lines.append(

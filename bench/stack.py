@@ -36,6 +36,16 @@ def cpu_split() -> tuple[int | None, set[int] | None]:
     return cpus[0], set(cpus[1:])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used; 0 where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,6 +157,9 @@ class Stack:
         if proc.returncode:
             raise RuntimeError(f"burst worker failed; see {self.folder / 'drain.out'}")
         return json.loads(out.decode().strip().splitlines()[-1])
+
+    def api_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.api_procs)
 
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
