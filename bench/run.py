@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=1, help="warm-up seconds before each measurement (default 1)")
     p.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
     p.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measure every route this many times, interleaved, and keep each one's best (default 1)")
     p.add_argument("--routes", help="comma-separated subset of: " + ", ".join((*BASELINES, *REAL)))
     p.add_argument("--users", type=int, default=16, help="users the requests cycle over (default 16)")
     p.add_argument("--persist-jobs", type=int, default=2000, help="posts to persist in the throughput test; 0 skips")
@@ -118,6 +120,13 @@ def measure_slowed(stack: Stack, world: scenario.World, args) -> dict:
     return out
 
 
+def keep_best(routes: dict, name: str, figures: dict) -> None:
+    """Over several rounds a route keeps its best round (other load on the machine only slows)."""
+    best = routes.get(name)
+    if best is None or figures.get("rps", 0) > best.get("rps", 0):
+        routes[name] = figures
+
+
 def add_ratios(routes: dict) -> None:
     for name, figures in routes.items():
         base = routes.get(REAL.get(name, ""), {})
@@ -174,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
         os.sched_setaffinity(0, others)  # redis-server, workers and wrk inherit this
     loader = "aiohttp client" if args.client or not load.wrk_path() else "wrk"
     report: dict = {"routes": {}, "config": {
-        "connections": args.connections, "duration_s": args.duration, "loader": loader, "cpus": os.cpu_count(),
+        "connections": args.connections, "duration_s": args.duration, "rounds": args.rounds, "loader": loader, "cpus": os.cpu_count(),
         "api_cpu": api_cpu, "users": args.users}}
     with Stack(api_cpu, log_level=args.log_level) as stack:
         report["config"]["mongo"] = stack.mongo
@@ -184,9 +193,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.persist_jobs > 0:
             say(f"bench: persist throughput ({args.persist_jobs} posts)...")
             report["persist"] = measure_persist(stack, world, args)
-        for name in [n for n in (*BASELINES, *REAL) if n in wanted]:
-            say(f"bench: {name}...")
-            report["routes"][name] = measure_route(stack, world, name, args)
+        for n in range(args.rounds):
+            for name in [n for n in (*BASELINES, *REAL) if n in wanted]:
+                say(f"bench: {name}" + (f" (round {n + 1} of {args.rounds})" if args.rounds > 1 else "") + "...")
+                keep_best(report["routes"], name, measure_route(stack, world, name, args))
         if args.mongo_delay_ms > 0:
             say(f"bench: create post with workers running, MongoDB as is and +{args.mongo_delay_ms:g} ms...")
             report["write_latency"] = measure_slowed(stack, world, args)

@@ -19,6 +19,7 @@ import redis.asyncio as aredis
 from redis.commands.core import AsyncScript, Script
 
 import queues
+from mysocial.core.redis import queue_script
 
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
@@ -90,7 +91,7 @@ async def commit(
             for change in changes:
                 for key in change.keys:
                     pipe.persist(key)
-            await _mark(keys=[PENDING, PENDING_SINCE, VERSION], args=[c.member for c in changes], client=pipe)
+            queue_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION], [c.member for c in changes])
             if enqueue:
                 for change in changes:
                     queues.add_persist(pipe, change.kind, change.id)
