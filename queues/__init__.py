@@ -59,6 +59,9 @@ _OFFLINE = redis.Redis()  # never used for I/O: RQ only needs a connection objec
 def rq_queue(name: str) -> Queue:
     queue = Queue(name, connection=_OFFLINE, default_timeout=JOB_TIMEOUT)
     queue.redis_server_version = (7, 0, 0)
+    # Jobs then pick RQ's default (pickle) serializer themselves, skipping a runtime Protocol
+    # isinstance check that cost 40% of building a job (the stored job is the same).
+    queue.serializer = None
     return queue
 
 

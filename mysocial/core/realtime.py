@@ -10,6 +10,7 @@ import logging
 from http.cookies import SimpleCookie
 from typing import AsyncIterator, Iterable
 
+import orjson
 import redis.asyncio as aredis
 import socketio
 from aiohttp import web
@@ -18,6 +19,7 @@ from redis.commands.core import AsyncScript
 from mysocial.config import Settings
 from mysocial.core.errors import ApiError
 from mysocial.core.appkeys import REDIS, SIO
+from mysocial.core.redis import ASYNC_OPTIONS
 from mysocial.core.security import claims_from
 
 log = logging.getLogger("mysocial.realtime")
@@ -46,8 +48,20 @@ def rooms(user_ids: Iterable[str]) -> list[str]:
     return [room(u) for u in dict.fromkeys(user_ids) if u]
 
 
+class _Json:
+    """orjson for the Redis manager's messages: a published event is encoded once per emit
+    and the stdlib json took a fifth of an emit's CPU."""
+
+    @staticmethod
+    def dumps(obj, **_) -> str:
+        return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    loads = staticmethod(orjson.loads)
+
+
 def make_server(settings: Settings, *, manager: bool = True) -> socketio.AsyncServer:
-    mgr = socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL) if manager else None
+    mgr = socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL, json=_Json,
+                                     redis_options=dict(ASYNC_OPTIONS)) if manager else None
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=mgr,

@@ -26,6 +26,7 @@ PENDING_SINCE = "pending:since"
 VERSION = "pending:clock"
 
 MARK_LUA = """
+for i = 4, #KEYS do redis.call('PERSIST', KEYS[i]) end
 local t = redis.call('TIME')
 local v = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -88,10 +89,8 @@ async def commit(
             apply(pipe)
         n = len(pipe.command_stack)
         if changes:
-            for change in changes:
-                for key in change.keys:
-                    pipe.persist(key)
-            queue_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION], [c.member for c in changes])
+            keys = [key for change in changes for key in change.keys]  # PERSISTed by the script
+            queue_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION, *keys], [c.member for c in changes])
             if enqueue:
                 for change in changes:
                     queues.add_persist(pipe, change.kind, change.id)
