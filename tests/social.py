@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from mysocial.blocks import cache as blocks
 from mysocial.core.redis import async_client
 from mysocial.followers import cache as follows
-from tests.conftest import PNG, bearer, signup
+from tests.conftest import bearer, signup
 
 API = "/api/v1"
 MP4 = "data:video/mp4;base64," + base64.b64encode(b"\x00\x00\x00\x18ftypmp42fake").decode()
 KINDS = ("like", "love", "happy", "wow", "sad", "angry")
 ERROR_KEYS = {"message", "statusCode", "status"}
-__all__ = ["API", "MP4", "PNG", "KINDS"]
 
 
 @dataclass

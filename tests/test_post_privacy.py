@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from tests.conftest import settle
-from tests.social import KINDS, MP4, PNG, block, call, feed, feed_ids, follow, post, users
+from tests.conftest import PNG, settle
+from tests.social import KINDS, MP4, block, call, feed, feed_ids, follow, post, users
 
 LISTS = ("all", "images", "videos")
 

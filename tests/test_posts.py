@@ -8,7 +8,10 @@ import pytest
 from bson import ObjectId
 
 from mysocial.core.writepath import PENDING
-from tests.social import MP4, PNG, call, feed, feed_ids, mongo_state, post, redis_state, users
+from mysocial.posts import store as posts_store
+from tests.conftest import PNG
+from tests.social import MP4, call, feed, feed_ids, mongo_state, post, redis_state, users
+from workers.posts import persist_post
 
 LIVE = {"_deleted": {"$ne": True}}
 
@@ -253,3 +256,15 @@ async def test_profile_posts(client):
     for path in (f"/user/profile/posts/Alice/{ObjectId()}/{alice.uid}", f"/user/profile/posts/Bobby/{alice.id}/{alice.uid}",
                  f"/user/profile/posts/Alice/{alice.id}/000000000000"):
         assert (await call(client, "GET", path, bob, 404))["message"] == "User not found"
+
+
+async def test_post_worker_is_idempotent_and_version_guarded(client, db, r):
+    (alice,) = await users(client, "alice")
+    created = await post(client, alice, post="v1")
+    v1 = int(r.hget(PENDING, f"post:{created['_id']}"))
+    await call(client, "PUT", f"/post/{created['_id']}", alice, json={"post": "v2"})
+    assert persist_post(created["_id"]) == "stored"
+    assert persist_post(created["_id"]) == "clean", "a duplicate job finds nothing pending"
+    old = {**created, "post": "v1"}
+    assert posts_store.save(db, created["_id"], old, v1) is False, "an older job cannot overwrite a newer state"
+    assert stored(db, created["_id"])["post"] == "v2"

@@ -1,7 +1,9 @@
 """Field builders that speak the contract's validation messages."""
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from mysocial.core.mongo import is_oid
 
 
 class Body(Schema):
@@ -55,8 +57,6 @@ class ObjectIdString(validate.Validator):
         self.error = error
 
     def __call__(self, value: str) -> str:
-        from mysocial.core.mongo import is_oid
-
         if not is_oid(value):
-            raise validate.ValidationError(self.error)
+            raise ValidationError(self.error)
         return value

@@ -96,9 +96,11 @@ redis.call('SET', KEYS[1], 1)
 return 1
 """
 
-# KEYS: list, audience, blocked(reader), blockedby(reader), following(reader), counts.
-# ARGV: reader, skip, size, '1' to count the reader's total. Returns {total or -1, ids...}.
+# KEYS: list, audience, blocked(reader), blockedby(reader), following(reader), counts, synced.
+# ARGV: reader, skip, size, '1' to count the reader's total. Returns {total or -1, ids...},
+# or {-2} when the lists must be rebuilt first.
 _PAGE_LUA = """
+if redis.call('EXISTS', KEYS[7]) == 0 then return {-2} end
 local reader, skip, size = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local hidden, follows = {}, {}
 for _, u in ipairs(redis.call('SMEMBERS', KEYS[3])) do hidden[u] = true end
@@ -115,7 +117,7 @@ local function visible(entry)
   if follows[author] == nil then follows[author] = redis.call('ZSCORE', KEYS[5], author) ~= false end
   return follows[author]
 end
-local page, seen, start, chunk = {}, 0, 0, math.max(4 * size, 64)
+local page, seen, start, chunk = {}, 0, 0, math.min(math.max(4 * size, 64), 1000)
 while #page < size do
   local ids = redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1)
   if #ids == 0 then break end
@@ -196,10 +198,13 @@ async def ensure_synced(app: web.Application) -> None:
 async def page(app: web.Application, listing: str, reader: str, skip: int, size: int,
                with_total: bool = False) -> tuple[list[str], int]:
     """Ids of the posts `reader` may see in `listing` (a LISTS name or by_user(id)), newest first."""
-    await ensure_synced(app)
     keys = [LISTS.get(listing, listing), AUDIENCE, blocks.blocked_key(reader), blocks.blocked_by_key(reader),
-            follows.following_key(reader), COUNTS]
-    total, *ids = await _page(keys=keys, args=[reader, skip, size, "1" if with_total else "0"], client=app[REDIS])
+            follows.following_key(reader), COUNTS, SYNCED]
+    args = [reader, skip, size, "1" if with_total else "0"]
+    total, *ids = await _page(keys=keys, args=args, client=app[REDIS])
+    if total == -2:
+        await ensure_synced(app)
+        total, *ids = await _page(keys=keys, args=args, client=app[REDIS])
     return [i.decode() for i in ids], int(total)
 
 
