@@ -6,9 +6,10 @@ user's sockets wherever they are connected.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from http.cookies import SimpleCookie
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterator, Awaitable, Callable, Iterable
 
 import orjson
 import redis.asyncio as aredis
@@ -82,6 +83,42 @@ async def online(app: web.Application) -> list[str]:
     return sorted(n.decode() for n in names)
 
 
+ANNOUNCE_EVERY = 0.5  # seconds between two "user online" broadcasts from one instance
+
+
+class Throttled:
+    """Awaiting it runs `send` now, or once `every` seconds after the last run if one just
+    happened; the last call is always followed by a run, so the latest state goes out.
+
+    Every (dis)connection broadcasts the whole online list to every socket: with n users
+    connecting together that was n broadcasts of up to n names to n sockets, and 1,000
+    clients connecting stalled other events for seconds (bench/fanout.py).
+    """
+
+    def __init__(self, send: Callable[[], Awaitable[None]], every: float):
+        self._send, self._every = send, every
+        self._dirty = False
+        self._task: asyncio.Task | None = None
+
+    async def __call__(self) -> None:
+        self._dirty = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            try:
+                await self._send()
+            except Exception:
+                log.exception("broadcast failed")
+            await asyncio.sleep(self._every)
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
 def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) -> None:
     """Wire connection auth, rooms, presence and the contract's client events."""
     sio.attach(app)
@@ -89,8 +126,15 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
     local: dict[str, str] = {}
     owners: dict[str, str] = {}  # sid -> userId
 
-    async def announce() -> None:
+    async def broadcast() -> None:
         await sio.emit("user online", await online(app))
+
+    announce = Throttled(broadcast, ANNOUNCE_EVERY)
+
+    async def stop_announcing(app: web.Application) -> None:
+        announce.cancel()
+
+    app.on_cleanup.append(stop_announcing)
 
     @sio.event
     async def connect(sid, environ, auth):
