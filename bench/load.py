@@ -6,6 +6,7 @@ concurrent connections and return a `Result` (requests/s, p50, p99, errors).
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import shutil
 import subprocess
@@ -110,10 +111,10 @@ def run_wrk(url: str, requests: list[Request], duration: float, connections: int
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
+    """Nearest-rank percentile of sorted values."""
     if not sorted_values:
         return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[index]
+    return sorted_values[min(len(sorted_values), max(1, math.ceil(p / 100 * len(sorted_values)))) - 1]
 
 
 async def run_client(url: str, requests: list[Request], duration: float, connections: int) -> Result:
