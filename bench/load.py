@@ -62,7 +62,8 @@ def lua_script(requests: list[Request]) -> str:
     for r in requests:
         headers = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in r.headers.items())
         body = lua_string(r.body) if r.body else "nil"
-        lines.append(f"  reqs[#reqs + 1] = wrk.format({lua_string(r.method)}, {lua_string(r.path)}, {{{headers}}}, {body})")
+        call = f"wrk.format({lua_string(r.method)}, {lua_string(r.path)}, {{{headers}}}, {body})"
+        lines.append(f"  reqs[#reqs + 1] = {call}")
     lines += ["end", "request = function()", "  n = n % #reqs + 1", "  return reqs[n]", "end", ""]
     return "\n".join(lines)
 
@@ -147,7 +148,8 @@ async def run_client(url: str, requests: list[Request], duration: float, connect
         await asyncio.gather(*(loop(session) for _ in range(connections)))
         elapsed = time.perf_counter() - began
     latencies.sort()
-    return Result(len(latencies) / elapsed, percentile(latencies, 50), percentile(latencies, 99), len(latencies), errors)
+    return Result(len(latencies) / elapsed, percentile(latencies, 50), percentile(latencies, 99), len(latencies),
+                  errors)
 
 
 def measure(url: str, requests: list[Request], duration: float, connections: int, use_wrk: bool = True) -> Result:
