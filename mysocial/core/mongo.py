@@ -111,7 +111,7 @@ class _ThreadDatabase:
 
 
 def async_db(settings: Settings) -> Any:
-    if settings.memory_mongo:
+    if settings.memory_mongo or settings.mongo_url.startswith("mongomock://"):
         return _ThreadDatabase(sync_db(settings)), None
     client = AsyncMongoClient(settings.mongo_url, tz_aware=True)
     return client[settings.mongo_db], client

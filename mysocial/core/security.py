@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -44,11 +45,21 @@ def make_token(settings: Settings, claims: dict) -> str:
     return jwt.encode({**claims, "iat": now, "exp": now + settings.token_ttl}, settings.jwt_secret, algorithm="HS256")
 
 
+@functools.lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> dict:
+    return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "userId"]})
+
+
 def read_token(settings: Settings, token: str) -> dict:
+    """Claims of a valid token. Its signature is checked once and remembered (decoding costs
+    about as much as a Redis round trip, on every request); expiry is checked on every use."""
     try:
-        return jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], options={"require": ["exp", "userId"]})
+        claims = _verified(settings.jwt_secret, token)
     except jwt.PyJWTError:
         raise NotAuthorized(INVALID) from None
+    if claims["exp"] <= time.time():
+        raise NotAuthorized(INVALID)
+    return dict(claims)
 
 
 def _sign(key: str, value: str) -> str:

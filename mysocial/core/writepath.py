@@ -19,8 +19,8 @@ import redis.asyncio as aredis
 from redis.commands.core import AsyncScript
 
 import queues
-from mysocial.core.redis import run_script
 from mysocial.core.errors import ApiError
+from mysocial.core.redis import run_script
 
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
@@ -28,6 +28,7 @@ PENDING_DELETES = "pending:deleted"
 VERSION = "pending:clock"
 
 MARK_LUA = """
+for i = 5, #KEYS do redis.call('PERSIST', KEYS[i]) end
 local t = redis.call('TIME')
 local v = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -99,11 +100,9 @@ async def commit(
             apply(pipe)
         n = len(pipe.command_stack)
         if changes:
-            for change in changes:
-                for key in change.keys:
-                    pipe.persist(key)
+            keys = [key for change in changes for key in change.keys]  # PERSISTed by the script
             flags = [v for c in changes for v in (c.member, "1" if c.deleted else "0")]
-            run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES], flags)
+            run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES, *keys], flags)
             if enqueue:
                 for change in changes:
                     queues.add_persist(pipe, change.kind, change.id)

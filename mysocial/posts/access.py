@@ -61,9 +61,14 @@ async def can_see(app: web.Application, reader: str, post: dict) -> bool:
         return True
     if await blocks.between(app, reader, author):
         return False
+    return await shared_with(app, reader, post)
+
+
+async def shared_with(app: web.Application, reader: str, post: dict) -> bool:
+    """The privacy half of `can_see`, for a caller that checked blocks itself."""
     if post.get("privacy") == "Public":
         return True
-    return post.get("privacy") == "Followers" and await follows.is_following(app, reader, author)
+    return post.get("privacy") == "Followers" and await follows.is_following(app, reader, post["userId"])
 
 
 async def viewer(app: web.Application, reader: str) -> Callable[[dict], bool]:
@@ -102,9 +107,11 @@ async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
     post = await cache.get(app, post_id)
     if post is None:
         raise NotFound(NOT_FOUND)
-    if post["userId"] != reader and await blocks.between(app, reader, post["userId"]):
+    if post["userId"] == reader:
+        return post
+    if await blocks.between(app, reader, post["userId"]):
         raise Forbidden("You cannot interact with this post")
-    if not await can_see(app, reader, post):
+    if not await shared_with(app, reader, post):
         raise NotFound(NOT_FOUND)
     return post
 

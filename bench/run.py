@@ -1,0 +1,212 @@
+"""`python -m bench`: baselines, real routes, write latency with MongoDB slowed, persist throughput.
+
+Phases, on one stack (bench/stack.py):
+1. setup through the API (users, posts, conversations; bcrypt at 4 rounds);
+2. persist throughput: N create-post requests, then one burst worker thread
+   drains the `post` queue and reports jobs/s (workers are not running before);
+3. each route for `--duration` s at `--connections` (after a short warm-up),
+   with no workers running, so the API process has its core to itself;
+4. create-post latency with workers running, first with MongoDB as it is,
+   then with every MongoDB write of the workers slowed by `--mongo-delay-ms`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+
+import aiohttp
+
+from bench import load, scenario
+from bench.stack import Stack, cpu_split
+
+BASELINES = ("bare JSON", "minimal write", "minimal read")
+REAL = {
+    "current user": "minimal read",
+    "feed page": "minimal read",
+    "create post": "minimal write",
+    "add reaction": "minimal write",
+    "send message": "minimal write",
+}
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 25.0
+TARGET_SLOWED = 1.1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--duration", type=float, default=5, help="seconds per measurement (default 5)")
+    p.add_argument("--warmup", type=float, default=1, help="warm-up seconds before each measurement (default 1)")
+    p.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
+    p.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="measure every route this many times, interleaved, and keep each one's best (default 1)")
+    p.add_argument("--routes", help="comma-separated subset of: " + ", ".join((*BASELINES, *REAL)))
+    p.add_argument("--users", type=int, default=16, help="users the requests cycle over (default 16)")
+    p.add_argument("--persist-jobs", type=int, default=2000, help="posts to persist in the throughput test; 0 skips")
+    p.add_argument("--mongo-delay-ms", type=float, default=200, help="added to each MongoDB write; 0 skips the test")
+    p.add_argument("--workers", type=int, default=2, help="worker threads during the latency test (default 2)")
+    p.add_argument("--client", action="store_true", help="use the aiohttp client even if wrk is installed")
+    p.add_argument("--log-level", default="INFO", help="the API's LOG_LEVEL (default INFO: access lines on)")
+    p.add_argument("--fanout", action="store_true", help="also run the Socket.IO fan-out test (bench/fanout.py)")
+    p.add_argument("--fanout-clients", type=int, default=1000, help="Socket.IO clients for --fanout")
+    return p.parse_args(argv)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def measure_route(stack: Stack, world: scenario.World, name: str, args) -> dict:
+    requests = scenario.requests_for(world, name)
+    if not requests:
+        return {"skipped": "no posts to react to"}
+    status, text = asyncio.run(scenario.probe(stack.url, requests[0]))
+    if status == 404 and text == f'{{"message":"{requests[0].path} not found"}}':  # the router's, not a handler's
+        return {"skipped": "route not found"}
+    if status >= 400:
+        return {"skipped": f"answered {status}: {text}"}
+    use_wrk = not args.client
+    if args.warmup > 0:
+        load.measure(stack.url, requests, args.warmup, args.connections, use_wrk)
+    return timed(stack, lambda: load.measure(stack.url, requests, args.duration, args.connections, use_wrk))
+
+
+def timed(stack: Stack, run) -> dict:
+    """The load result plus the API process's CPU time per request (robust against a busy machine)."""
+    before = stack.api_cpu_seconds()
+    result = run()
+    used = stack.api_cpu_seconds() - before
+    figures = result.as_dict()
+    if used and result.requests:
+        figures["api_cpu_us"] = round(used / result.requests * 1e6, 1)
+    return figures
+
+
+async def enqueue_posts(url: str, world: scenario.World, count: int, connections: int) -> None:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections)) as http:
+        await scenario.gather_limited(
+            (scenario.call(http, url, scenario.create_post(world, n)) for n in range(count)), connections)
+
+
+def measure_persist(stack: Stack, world: scenario.World, args) -> dict:
+    if not world.posts:
+        return {"skipped": "no create-post route"}
+    asyncio.run(enqueue_posts(stack.url, world, args.persist_jobs, args.connections))
+    drained = stack.drain(["post"], threads=1)
+    rate = drained["jobs"] / drained["seconds"] if drained["seconds"] else 0.0
+    return {"jobs": drained["jobs"], "seconds": round(drained["seconds"], 3), "jobs_per_s": round(rate, 1),
+            "worker_threads": 1, "mongo": stack.mongo}
+
+
+def measure_slowed(stack: Stack, world: scenario.World, args) -> dict:
+    if not world.posts:
+        return {"skipped": "no create-post route"}
+    out = {"mongo_delay_ms": args.mongo_delay_ms, "worker_threads": args.workers}
+    requests = scenario.requests_for(world, "create post")
+    for label, delay in (("normal", 0.0), ("slowed", args.mongo_delay_ms)):
+        stack.start_workers(args.workers, delay)
+        time.sleep(1)  # the workers are busy with the backlog before the measurement starts
+        out[label] = timed(stack, lambda: load.measure(stack.url, requests, args.duration, args.connections,
+                                                      not args.client))
+        if stack.worker.poll() is not None:
+            raise RuntimeError(f"the bench worker exited:\n{stack.log_tail('worker.log')}")
+        stack.stop_workers()
+    out["ratio"] = round(out["slowed"]["p50_ms"] / out["normal"]["p50_ms"], 3) if out["normal"]["p50_ms"] else None
+    return out
+
+
+def keep_best(routes: dict, name: str, figures: dict) -> None:
+    """Over several rounds a route keeps its best round (other load on the machine only slows)."""
+    best = routes.get(name)
+    if best is None or figures.get("rps", 0) > best.get("rps", 0):
+        routes[name] = figures
+
+
+def add_ratios(routes: dict) -> None:
+    for name, figures in routes.items():
+        base = routes.get(REAL.get(name, ""), {})
+        if "rps" in figures and base.get("rps"):
+            figures["baseline"] = REAL[name]
+            figures["ratio"] = round(figures["rps"] / base["rps"], 3)
+            figures["meets_target"] = figures["ratio"] >= TARGET_RATIO and figures["p99_ms"] <= TARGET_P99_MS
+            if figures.get("api_cpu_us") and base.get("api_cpu_us"):
+                figures["cpu_ratio"] = round(base["api_cpu_us"] / figures["api_cpu_us"], 3)
+
+
+def table(report: dict) -> str:
+    lines = [f"{'route':<15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us':>7}  {'baseline':<14} {'ratio':>6}"
+             f" {'cpu r.':>6}  target", "-" * 90]
+    for name, f in report["routes"].items():
+        if "rps" not in f:
+            lines.append(f"{name:<15} skipped: {f.get('skipped')}")
+            continue
+        target = ""
+        if "meets_target" in f:
+            target = "ok" if f["meets_target"] else "MISSED"
+        errors = f"  ({f['errors']} errors)" if f.get("errors") else ""
+        lines.append(f"{name:<15} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
+                     f"{f.get('api_cpu_us', ''):>7}  {f.get('baseline', ''):<14} {f.get('ratio', ''):>6} "
+                     f"{f.get('cpu_ratio', ''):>6}  {target}{errors}")
+    lines.append(f"targets: ratio >= {TARGET_RATIO} of the baseline and p99 <= {TARGET_P99_MS:g} ms "
+                 f"at {report['config']['connections']} connections")
+    lines.append("CPU us: the API process's CPU time per request; cpu r.: the baseline's CPU per request / "
+                 "the route's (the ratio the API alone would reach on a quiet machine)")
+    slowed = report.get("write_latency", {})
+    if "ratio" in slowed:
+        lines.append(
+            f"create post p50 with workers running: {slowed['normal']['p50_ms']:.2f} ms with MongoDB as is, "
+            f"{slowed['slowed']['p50_ms']:.2f} ms with every MongoDB write +{slowed['mongo_delay_ms']:g} ms "
+            f"(ratio {slowed['ratio']}, target <= {TARGET_SLOWED})")
+    persist = report.get("persist", {})
+    if "jobs_per_s" in persist:
+        lines.append(f"worker persist throughput: {persist['jobs']} post jobs in {persist['seconds']:.2f} s = "
+                     f"{persist['jobs_per_s']:.0f} jobs/s (one worker thread; MongoDB: {persist['mongo']})")
+    fan = report.get("fanout", {})
+    if "p50_ms" in fan:
+        lines.append(f"Socket.IO fan-out to {fan['clients']} clients on {fan['instances']} instances: "
+                     f"p50 {fan['p50_ms']:.1f} ms, p99 {fan['p99_ms']:.1f} ms (target p99 <= 250 ms)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    wanted = [r.strip() for r in args.routes.split(",")] if args.routes else [*BASELINES, *REAL]
+    unknown = set(wanted) - {*BASELINES, *REAL}
+    if unknown:
+        raise SystemExit(f"bench: unknown routes {sorted(unknown)}")
+    api_cpu, others = cpu_split()
+    if others:
+        os.sched_setaffinity(0, others)  # redis-server, workers and wrk inherit this
+    loader = "aiohttp client" if args.client or not load.wrk_path() else "wrk"
+    report: dict = {"routes": {}, "config": {
+        "connections": args.connections, "duration_s": args.duration, "rounds": args.rounds, "loader": loader,
+        "cpus": os.cpu_count(), "api_cpu": api_cpu, "users": args.users}}
+    with Stack(api_cpu, log_level=args.log_level) as stack:
+        report["config"]["mongo"] = stack.mongo
+        say(f"bench: API on {stack.url} (CPU {api_cpu}), {loader}, {args.connections} connections, "
+            f"{args.duration:g} s per route; setting up...")
+        world = asyncio.run(scenario.setup(stack.url, args.users))
+        if args.persist_jobs > 0:
+            say(f"bench: persist throughput ({args.persist_jobs} posts)...")
+            report["persist"] = measure_persist(stack, world, args)
+        for round_ in range(1, args.rounds + 1):
+            for name in [r for r in (*BASELINES, *REAL) if r in wanted]:
+                say(f"bench: {name}" + (f" (round {round_} of {args.rounds})" if args.rounds > 1 else "") + "...")
+                keep_best(report["routes"], name, measure_route(stack, world, name, args))
+        if args.mongo_delay_ms > 0:
+            say(f"bench: create post with workers running, MongoDB as is and +{args.mongo_delay_ms:g} ms...")
+            report["write_latency"] = measure_slowed(stack, world, args)
+    add_ratios(report["routes"])
+    if args.fanout:
+        from bench import fanout
+
+        report["fanout"] = fanout.run(clients=args.fanout_clients)
+    print(table(report), flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
