@@ -122,6 +122,7 @@ def test_percentile_and_reports():
     run.add_ratios(routes)
     assert routes["create post"]["ratio"] == 0.6 and routes["create post"]["cpu_ratio"] == 0.625
     assert routes["create post"]["meets_target"] is True
+    assert routes["minimal write"]["ratio"] is None and "ratio" not in routes["send message"]
     text = run.table({"routes": routes, "config": {"connections": 32}})
     assert "create post" in text and "skipped: route not found" in text
 
