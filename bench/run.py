@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="measure every route this many times, interleaved, and keep each one's best (default 1)")
     p.add_argument("--routes", help="comma-separated subset of: " + ", ".join((*BASELINES, *REAL)))
     p.add_argument("--users", type=int, default=16, help="users the requests cycle over (default 16)")
-    p.add_argument("--persist-jobs", type=int, default=2000, help="posts to persist in the throughput test; 0 skips")
+    p.add_argument("--persist-jobs", type=int, default=1000, help="posts to persist in the throughput test; 0 skips")
     p.add_argument("--mongo-delay-ms", type=float, default=200, help="added to each MongoDB write; 0 skips the test")
     p.add_argument("--workers", type=int, default=2, help="worker threads during the latency test (default 2)")
     p.add_argument("--client", action="store_true", help="use the aiohttp client even if wrk is installed")
