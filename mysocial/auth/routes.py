@@ -49,7 +49,7 @@ def signed_in(request: web.Request, message: str, user: dict, status: int) -> we
 
 @routes.post("/signup")
 async def signup(request: web.Request) -> web.Response:
-    data = await body(request, SignupSchema())
+    data = await body(request, SignupSchema)
     app = request.app
     username, email = data["username"].capitalize(), data["email"].lower()
     if await cache.id_by_username(app, username) or await cache.id_by_email(app, email):
@@ -81,7 +81,7 @@ async def signup(request: web.Request) -> web.Response:
 
 @routes.post("/signin")
 async def signin(request: web.Request) -> web.Response:
-    data = await body(request, SigninSchema())
+    data = await body(request, SigninSchema)
     app = request.app
     auth_id = await cache.id_by_username(app, data["username"])
     auth = await cache.get(app, auth_id) if auth_id else None
@@ -113,7 +113,7 @@ async def current_user(request: web.Request) -> web.Response:
 
 @routes.post("/forgot-password")
 async def forgot_password(request: web.Request) -> web.Response:
-    data = await body(request, ForgotSchema())
+    data = await body(request, ForgotSchema)
     app = request.app
     auth_id = await cache.id_by_email(app, data["email"])
     auth = await cache.get(app, auth_id) if auth_id else None
@@ -128,7 +128,7 @@ async def forgot_password(request: web.Request) -> web.Response:
 
 @routes.post("/reset-password/{token}")
 async def reset_password(request: web.Request) -> web.Response:
-    data = await body(request, ResetSchema())
+    data = await body(request, ResetSchema)
     app = request.app
     auth_id = await cache.use_reset_token(app, request.match_info["token"])
     auth = await cache.get_for_write(app, auth_id) if auth_id else None

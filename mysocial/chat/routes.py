@@ -92,7 +92,7 @@ def notification(msg: dict) -> dict:
 @routes.post("/chat/message")
 async def send_message(request: web.Request) -> web.Response:
     me = security.me(request)
-    data = await body(request, SendSchema())
+    data = await body(request, SendSchema)
     app = request.app
     me_id, receiver_id = me["userId"], data["receiverId"]
     if receiver_id == me_id:
@@ -179,7 +179,7 @@ async def resolve_user(app: web.Application, value: str) -> dict | None:
 
 async def chat_users(request: web.Request, is_open: bool) -> None:
     me_id = security.me(request)["userId"]
-    data = await body(request, UsersSchema())
+    data = await body(request, UsersSchema)
     app = request.app
     one, two = await resolve_user(app, data["userOne"]), await resolve_user(app, data["userTwo"])
     if one is None or two is None:
@@ -223,7 +223,7 @@ async def emit_last(app: web.Application, conversation_id: str, event: str | Non
 async def mark_as_read(request: web.Request) -> web.Response:
     """Marks the messages sent to me in my conversation with the other of `senderId`, `receiverId`."""
     me_id = security.me(request)["userId"]
-    data = await body(request, MarkReadSchema())
+    data = await body(request, MarkReadSchema)
     app = request.app
     if me_id not in (data["senderId"], data["receiverId"]):
         raise Forbidden("You are not in this conversation")
@@ -246,7 +246,7 @@ async def mark_as_read(request: web.Request) -> web.Response:
 @routes.put("/chat/message/reaction")
 async def reaction(request: web.Request) -> web.Response:
     me = security.me(request)
-    data = await body(request, ReactionSchema())
+    data = await body(request, ReactionSchema)
     app = request.app
     conv = await own_conversation(app, data["conversationId"], me["userId"])
     other = next(p for p in conv["participants"] if p != me["userId"])

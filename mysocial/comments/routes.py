@@ -60,7 +60,7 @@ async def mine(request: web.Request, me: str, post_id: str) -> dict:
 @routes.post("/post/comment")
 async def add_comment(request: web.Request) -> web.Response:
     me = security.me(request)
-    data = await body(request, CommentSchema())
+    data = await body(request, CommentSchema)
     app = request.app
     post = await access.reachable(app, me["userId"], data["postId"])
     user = await users.get(app, me["userId"])
@@ -114,7 +114,7 @@ async def single_comment(request: web.Request) -> web.Response:
 async def edit_comment(request: web.Request) -> web.Response:
     me = security.me(request)
     post_id = access.post_id_param(request)
-    data = await body(request, EditCommentSchema())
+    data = await body(request, EditCommentSchema)
     app = request.app
     post = await access.reachable(app, me["userId"], post_id)
     comment = await mine(request, me["userId"], post_id)

@@ -52,7 +52,7 @@ async def tell_everyone(app: web.Application, user: dict, event: str, data) -> N
 
 async def add_image(request: web.Request, background: bool) -> web.Response:
     me = security.me(request)
-    data = await body(request, ImageSchema())
+    data = await body(request, ImageSchema)
     app = request.app
     user = await owner(app, me["userId"])
     image_id = str(ObjectId())

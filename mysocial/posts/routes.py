@@ -113,17 +113,17 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
 
 @routes.post("/post")
 async def create_post(request: web.Request) -> web.Response:
-    return await publish(request, PostSchema(), "Post created successfully")
+    return await publish(request, PostSchema, "Post created successfully")
 
 
 @routes.post("/post/image/post")
 async def create_image_post(request: web.Request) -> web.Response:
-    return await publish(request, ImagePostSchema(), "Post created with image successfully", "image")
+    return await publish(request, ImagePostSchema, "Post created with image successfully", "image")
 
 
 @routes.post("/post/video/post")
 async def create_video_post(request: web.Request) -> web.Response:
-    return await publish(request, VideoPostSchema(), "Post created with video successfully", "video")
+    return await publish(request, VideoPostSchema, "Post created with video successfully", "video")
 
 
 async def kept_media(app: web.Application, post: dict, data: dict) -> dict:
@@ -179,17 +179,17 @@ async def edit(request: web.Request, schema, message: str, media: Media) -> web.
 
 @routes.put("/post/{postId}")
 async def update_post(request: web.Request) -> web.Response:
-    return await edit(request, UpdateSchema(), "Post updated successfully", kept_media)
+    return await edit(request, UpdateSchema, "Post updated successfully", kept_media)
 
 
 @routes.put("/post/image/{postId}")
 async def update_image_post(request: web.Request) -> web.Response:
-    return await edit(request, ImageUpdateSchema(), "Post with image updated successfully", new_media("image"))
+    return await edit(request, ImageUpdateSchema, "Post with image updated successfully", new_media("image"))
 
 
 @routes.put("/post/video/{postId}")
 async def update_video_post(request: web.Request) -> web.Response:
-    return await edit(request, VideoUpdateSchema(), "Post with video updated successfully", new_media("video"))
+    return await edit(request, VideoUpdateSchema, "Post with video updated successfully", new_media("video"))
 
 
 @routes.delete("/post/{postId}")

@@ -64,7 +64,7 @@ async def change(app: web.Application, post: dict, user: dict, doc: dict | None,
 @routes.post("/post/reaction")
 async def add_reaction(request: web.Request) -> web.Response:
     me = security.me(request)
-    data = await body(request, ReactionSchema())
+    data = await body(request, ReactionSchema)
     app = request.app
     post = await access.reachable(app, me["userId"], data["postId"])
     user = await me_user(app, me["userId"])

@@ -100,7 +100,7 @@ async def search(request: web.Request) -> web.Response:
 @routes.put("/user/profile/change-password")
 async def change_password_route(request: web.Request) -> web.Response:
     me = security.me(request)
-    data = await body(request, ChangePasswordSchema())
+    data = await body(request, ChangePasswordSchema)
     user = await cache.get(request.app, me["userId"])
     auth = await auth_cache.get_for_write(request.app, user["authId"]) if user else None
     if not auth or not await security.check_password(data["currentPassword"], auth["password"]):
@@ -130,7 +130,7 @@ async def update_user(request: web.Request, change: Callable[[dict], dict]) -> d
 @routes.put("/user/profile/basic-info")
 async def basic_info(request: web.Request) -> web.Response:
     security.me(request)
-    data = await body(request, BasicInfoSchema())
+    data = await body(request, BasicInfoSchema)
     await update_user(request, lambda user: data)
     return json_response({"message": "Updated successfully"})
 
@@ -138,7 +138,7 @@ async def basic_info(request: web.Request) -> web.Response:
 @routes.put("/user/profile/social-links")
 async def social_links(request: web.Request) -> web.Response:
     security.me(request)
-    data = await body(request, SocialLinksSchema())
+    data = await body(request, SocialLinksSchema)
     await update_user(request, lambda user: {"social": {**user.get("social", {}), **data}})
     return json_response({"message": "Updated successfully"})
 
@@ -146,6 +146,6 @@ async def social_links(request: web.Request) -> web.Response:
 @routes.put("/user/profile/settings")
 async def notification_settings(request: web.Request) -> web.Response:
     security.me(request)
-    data = await body(request, SettingsSchema())
+    data = await body(request, SettingsSchema)
     updated = await update_user(request, lambda user: {"notifications": {**user.get("notifications", {}), **data}})
     return json_response({"message": "Notification settings updated successfully", "settings": updated["notifications"]})
