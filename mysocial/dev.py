@@ -29,12 +29,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_redis_server(binary: str, folder: Path) -> str:
+def start_redis_server(binary: str, folder: Path, durable: bool) -> str:
+    """A redis-server on a free port; append-only in `folder` only when MongoDB is durable too
+    (a Redis that outlived an in-memory MongoDB would remember users the store forgot)."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder.resolve()),
-         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
+         "--appendonly", "yes" if durable else "no", "--appendfsync", "everysec", "--save", "",
          "--maxmemory-policy", "volatile-lru"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -60,11 +62,12 @@ def start_fake_redis() -> str:
     return f"redis://127.0.0.1:{port}/0"
 
 
-def embedded_redis() -> str:
+def embedded_redis(durable: bool) -> str:
     binary = shutil.which("redis-server")
     if binary:
-        url = start_redis_server(binary, STATE / "redis")
-        log.info("started redis-server at %s (data in %s)", url, STATE / "redis")
+        url = start_redis_server(binary, STATE / "redis", durable)
+        log.info("started redis-server at %s (%s)", url,
+                 f"append-only file in {STATE / 'redis'}" if durable else "in memory, like the store")
         return url
     log.warning("no redis-server on PATH and REDIS_URL unset: using an in-process fake Redis "
                 "(install redis-server for real behaviour)")
@@ -74,7 +77,7 @@ def embedded_redis() -> str:
 def start(settings: Settings, workers: int = 2) -> Settings:
     """Fill in embedded defaults, start worker and scheduler threads; return the settings to serve."""
     if "REDIS_URL" not in os.environ:
-        settings = settings.with_(redis_url=embedded_redis())
+        settings = settings.with_(redis_url=embedded_redis(durable=not settings.memory_mongo))
     if settings.memory_mongo:
         log.warning("MONGO_URL unset: MongoDB is an in-memory stand-in; data is lost when this process stops")
     if not settings.cloudinary_url:

@@ -87,11 +87,15 @@ async def run(base: str, plan: Plan, out=sys.stderr) -> dict:
     async with aiohttp.ClientSession() as http:
         async def call(method: str, path: str, token: str | None = None, **kwargs) -> dict:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            async with http.request(method, api + path, headers=headers, **kwargs) as response:
-                body = await response.json()
-                if response.status >= 400 and response.status != 403:
-                    raise RuntimeError(f"{method} {path}: {response.status} {body}")
-                return body if response.status < 400 else {}
+            while True:
+                async with http.request(method, api + path, headers=headers, **kwargs) as response:
+                    body = await response.json()
+                    if response.status == 429:  # a deployment's rate limit: wait as it asks
+                        await asyncio.sleep(int(response.headers.get("Retry-After", "1")))
+                        continue
+                    if response.status >= 400 and response.status != 403:
+                        raise RuntimeError(f"{method} {path}: {response.status} {body}")
+                    return body if response.status < 400 else {}
 
         users = []
         tag = f"{rng.randrange(36 ** 3):03x}"
