@@ -237,7 +237,7 @@ async def settle(settings: Settings, *users: SocketUser) -> None:
 
 
 def data_keys(r: redis.Redis) -> set[bytes]:
-    """Every Redis key a write could leave: rate-limit counters and the read path's
-    "index rebuilt" markers (`*:synced`, `*:loaded`) are left out."""
+    """Every Redis key a write could leave: rate-limit counters, presence (heartbeats) and the
+    read path's "index rebuilt" markers (`*:synced`, `*:loaded`) are left out."""
     return {k for k in r.keys("*")
-            if not k.startswith(b"ratelimit:") and not k.endswith((b":synced", b":loaded"))}
+            if not k.startswith((b"ratelimit:", b"presence:")) and not k.endswith((b":synced", b":loaded"))}

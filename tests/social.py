@@ -41,7 +41,7 @@ async def call(client, method: str, path: str, who: Member | None, status: int =
 
 def snapshot(r) -> dict:
     """Every Redis key and its serialized value (presence aside): equal snapshots = nothing written."""
-    return {k: r.dump(k) for k in sorted(data_keys(r)) if k != b"presence"}
+    return {k: r.dump(k) for k in sorted(data_keys(r))}
 
 
 def socket_url(client) -> str:

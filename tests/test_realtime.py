@@ -71,3 +71,20 @@ async def test_presence_is_the_same_from_both_instances(instances, sockets, sett
     late = await sockets(b.url, token=alice["token"], user_id=alice["user"]["_id"])
     await late.sio.emit("setup", {"userId": "Mallory"})
     assert await late.wait_for("user online", lambda names: names == ["Alice"]) == ["Alice"]
+
+
+async def test_users_of_a_crashed_instance_drop_out_of_presence(instances, sockets, r):
+    """An instance that dies without cleaning up stops beating; its users are no longer online."""
+    from mysocial.core import presence
+
+    a, b = await instances(2)
+    alice = await signup_at(a.url, "alice")
+    bobby = await signup_at(b.url, "bobby")
+    await sockets(b.url, token=bobby["token"], user_id=bobby["user"]["_id"])
+    watcher = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
+    await watcher.wait_for("user online", lambda names: names == ["Alice", "Bobby"])
+    # B "crashes": its sockets and its presence hash stay in Redis, but its heartbeat is old.
+    r.zadd(presence.LIVE, {b.server.app[presence.INSTANCE]: 0})
+    late = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
+    await late.sio.emit("setup", {})
+    assert await late.wait_for("user online", lambda names: names == ["Alice"]) == ["Alice"]

@@ -12,13 +12,12 @@ from http.cookies import SimpleCookie
 from typing import Awaitable, Callable, Iterable
 
 import orjson
-import redis.asyncio as aredis
 import socketio
 from aiohttp import web
-from redis.commands.core import AsyncScript
 
 from mysocial.config import Settings
 from mysocial.core.errors import ApiError
+from mysocial.core import presence
 from mysocial.core.appkeys import REDIS, SIO
 from mysocial.core.redis import ASYNC_OPTIONS
 from mysocial.core.security import claims_from
@@ -26,16 +25,9 @@ from mysocial.core.security import claims_from
 log = logging.getLogger("mysocial.realtime")
 
 CHANNEL = "mysocial"
-PRESENCE = "presence"
 OfflineHook = Callable[[str], Awaitable[None]]
 OFFLINE = web.AppKey("offline_hooks", list)
 
-_LEAVE_LUA = """
-local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
-if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end
-return n
-"""
-_leave = AsyncScript(aredis.Redis(), _LEAVE_LUA)
 
 
 def room(user_id: str) -> str:
@@ -82,11 +74,6 @@ def write_only_emitter(settings: Settings) -> socketio.RedisManager:
     return socketio.RedisManager(settings.redis_url, channel=CHANNEL, write_only=True, json=_Json)
 
 
-async def online(app: web.Application) -> list[str]:
-    names = await app[REDIS].hkeys(PRESENCE)
-    return sorted(n.decode() for n in names)
-
-
 ANNOUNCE_EVERY = 0.5  # seconds between two "user online" broadcasts from one instance
 
 
@@ -128,10 +115,11 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
     sio.attach(app)
     app[SIO] = sio
     app[OFFLINE] = []
+    app.cleanup_ctx.append(presence.heartbeat_ctx)
     local: dict[str, tuple[str, str]] = {}  # sid -> (userId, username), this instance's sockets
 
     async def broadcast() -> None:
-        await sio.emit("user online", await online(app))
+        await sio.emit("user online", await presence.online(app))
 
     announce = Throttled(broadcast, ANNOUNCE_EVERY)
 
@@ -155,7 +143,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         await sio.enter_room(sid, room(user["userId"]))
         local[sid] = (user["userId"], user["username"])
         await app[REDIS].sadd(sockets_key(user["userId"]), sid)
-        await app[REDIS].hincrby(PRESENCE, user["username"], 1)
+        await presence.join(app, user["username"])
         await announce()
 
     async def leave(sid: str) -> bool:
@@ -164,7 +152,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         if user is None:
             return False
         await app[REDIS].srem(sockets_key(user[0]), sid)
-        if await _leave(keys=[PRESENCE], args=[user[1]], client=app[REDIS]) <= 0:
+        if await presence.leave(app, user[1]):
             for hook in app[OFFLINE]:
                 await hook(user[0])
         return True
@@ -176,7 +164,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
 
     @sio.on("setup")
     async def setup(sid, data=None):
-        await sio.emit("user online", await online(app), to=sid)
+        await sio.emit("user online", await presence.online(app), to=sid)
 
     for ignored in ("join room", "reaction", "comment", "unfollow user", "block user", "unblock user"):
         # The original re-broadcast these client claims to everyone; MySocial emits
