@@ -63,9 +63,7 @@ async def add_comment(request: web.Request) -> web.Response:
     data = await body(request, CommentSchema)
     app = request.app
     post = await access.reachable(app, me["userId"], data["postId"])
-    user = await users.get(app, me["userId"])
-    if user is None:
-        raise NotFound("User not found")
+    user = await users.require(app, me["userId"])
     comment = {
         "_id": str(ObjectId()), "postId": post["_id"], "userId": user["_id"], "username": user["username"],
         "avatarColor": user["avatarColor"], "profilePicture": user.get("profilePicture", ""),

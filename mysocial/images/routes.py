@@ -30,13 +30,6 @@ NO_BACKGROUND = {"bgImageId": "", "bgImageVersion": ""}
 routes = web.RouteTableDef()
 
 
-async def owner(app: web.Application, user_id: str) -> dict:
-    user = await users.get(app, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
-
-
 def changes(image_id: str, user_id: str, deleted: bool = False) -> list[Change]:
     return [Change("image", image_id, (cache.key(image_id),), deleted), Change("user", user_id, (users.key(user_id),))]
 
@@ -54,7 +47,7 @@ async def add_image(request: web.Request, background: bool) -> web.Response:
     me = security.me(request)
     data = await body(request, ImageSchema)
     app = request.app
-    user = await owner(app, me["userId"])
+    user = await users.require(app, me["userId"])
     image_id = str(ObjectId())
     uploaded = await app[MEDIA].upload(data["image"], image_id, "image")
     if background:
@@ -89,7 +82,7 @@ async def background_image(request: web.Request) -> web.Response:
 async def user_images(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
-    user = await owner(app, user_id_param(request))
+    user = await users.require(app, user_id_param(request))
     if user["_id"] in await blocks.hidden_from(app, me["userId"]):
         return json_response({"message": "User images", "images": []})
     return json_response({"message": "User images", "images": await cache.for_user(app, user["_id"])})
@@ -125,7 +118,7 @@ async def delete_image(request: web.Request) -> web.Response:
         raise NotFound("Image not found")
     if image["userId"] != me["userId"]:
         raise Forbidden("You can only delete your own images")
-    await remove(app, await owner(app, me["userId"]), image)
+    await remove(app, await users.require(app, me["userId"]), image)
     return json_response({"message": DELETED})
 
 
@@ -136,7 +129,7 @@ async def delete_background(request: web.Request) -> web.Response:
     if not 1 <= len(bg_id) <= 128:
         raise BadRequest("Invalid image id")
     app = request.app
-    user = await owner(app, me["userId"])
+    user = await users.require(app, me["userId"])
     image = next((i for i in await cache.for_user(app, user["_id"]) if i.get("bgImageId") == bg_id), None)
     if image is None:
         raise NotFound("Image not found")

@@ -67,13 +67,6 @@ async def profile_posts(request: web.Request) -> web.Response:
     return json_response({"message": "Get user profile and posts", "user": user, "posts": posts})
 
 
-async def author(app: web.Application, user_id: str) -> dict:
-    user = await users.get(app, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
-
-
 async def upload(app: web.Application, data_url: str, kind: str) -> dict:
     uploaded = await app[MEDIA].upload(data_url, str(ObjectId()), kind)
     id_field, version_field = MEDIA_FIELDS[kind]
@@ -96,7 +89,7 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
     me = security.me(request)
     data = await body(request, schema)
     app = request.app
-    user = await author(app, me["userId"])
+    user = await users.require(app, me["userId"])
     media = await upload(app, data[kind], kind) if kind else {}
     post = new_post(user, data, media)
 
@@ -199,7 +192,7 @@ async def delete_post(request: web.Request) -> web.Response:
     app = request.app
     post = await access.owned(app, me["userId"], post_id)
     await cache.ensure_synced(app)
-    user = await author(app, me["userId"])
+    user = await users.require(app, me["userId"])
     audience = await access.audience(app, post)
 
     def write(pipe) -> None:

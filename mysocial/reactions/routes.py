@@ -29,13 +29,6 @@ def username_param(request: web.Request) -> str:
     return value.capitalize()
 
 
-async def me_user(app: web.Application, user_id: str) -> dict:
-    user = await users.get(app, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
-
-
 async def change(app: web.Application, post: dict, user: dict, doc: dict | None, current: dict | None) -> None:
     """Set or remove `user`'s reaction through the write path, then tell the post's audience."""
     post_id, rid = post["_id"], cache.reaction_id(post["_id"], user["username"])
@@ -67,7 +60,7 @@ async def add_reaction(request: web.Request) -> web.Response:
     data = await body(request, ReactionSchema)
     app = request.app
     post = await access.reachable(app, me["userId"], data["postId"])
-    user = await me_user(app, me["userId"])
+    user = await users.require(app, me["userId"])
     await cache.ready(app, post["_id"])
     current = await cache.get(app, cache.reaction_id(post["_id"], user["username"]))
     if current is None or current["type"] != data["type"]:
@@ -92,7 +85,7 @@ async def remove_reaction(request: web.Request) -> web.Response:
     post = await posts.get(app, post_id)
     if post is None:
         raise NotFound(access.NOT_FOUND)
-    user = await me_user(app, me["userId"])
+    user = await users.require(app, me["userId"])
     await cache.ready(app, post_id)
     current = await cache.get(app, cache.reaction_id(post_id, user["username"]))
     if current is None:

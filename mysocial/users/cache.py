@@ -10,6 +10,7 @@ from aiohttp import web
 
 from mysocial.core.appkeys import MONGO, REDIS
 from mysocial.core.cache import Kind, read_for_write, read_many, read_through
+from mysocial.core.errors import NotFound
 from mysocial.core.redis import to_hash
 from mysocial.users import store
 
@@ -31,6 +32,14 @@ USER = Kind("user", key)
 
 async def get(app: web.Application, user_id: str) -> dict | None:
     return await read_through(app, USER, user_id, lambda uid: store.find(app[MONGO], uid))
+
+
+async def require(app: web.Application, user_id: str) -> dict:
+    """The user, or 404 `User not found`."""
+    user = await get(app, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
 
 
 async def get_for_write(app: web.Application, user_id: str) -> dict | None:

@@ -54,10 +54,7 @@ async def all_users(request: web.Request) -> web.Response:
 @routes.get("/user/profile")
 async def profile(request: web.Request) -> web.Response:
     me = security.me(request)
-    user = await cache.get(request.app, me["userId"])
-    if user is None:
-        raise NotFound("User not found")
-    return json_response({"message": "Get user profile", "user": user})
+    return json_response({"message": "Get user profile", "user": await cache.require(request.app, me["userId"])})
 
 
 @routes.get("/user/profile/{userId}")
