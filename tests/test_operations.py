@@ -62,11 +62,11 @@ async def test_metrics_report_routes_cache_queues_and_ledger(client, settings, d
     text = await (await client.get("/metrics")).text()
     assert metric(text, signups) == metric(before, signups) + 1
     assert metric(text, hits) == metric(before, hits) + 1
-    assert metric(text, 'mysocial_queue_depth{queue="user"}') == 1
+    assert metric(text, 'mysocial_queue_depth{queue="auth"}') == 1
     assert metric(text, "mysocial_pending_writes") == 2
     await drain()
     text = await (await client.get("/metrics")).text()
-    assert metric(text, "mysocial_pending_writes") == 0 and metric(text, 'mysocial_queue_depth{queue="user"}') == 0
+    assert metric(text, "mysocial_pending_writes") == 0 and metric(text, 'mysocial_queue_depth{queue="auth"}') == 0
 
 
 async def test_metrics_token(aiohttp_client, settings):

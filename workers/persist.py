@@ -1,11 +1,14 @@
-"""The one persist job: store a document's current cached state, version-guarded."""
+"""The persist job: store a document's current cached state, version-guarded; or several's."""
 from __future__ import annotations
 
+import importlib
 import logging
+from functools import lru_cache
 from typing import Callable
 
 import redis
 
+import queues
 from mysocial.core.writepath import CLEAR_LUA, PENDING, PENDING_DELETES, PENDING_SINCE
 from workers import context
 
@@ -39,3 +42,18 @@ def persist(kind: str, doc_id: str, load: Load, save: Save, keys: tuple[str, ...
     ctx.redis.eval(CLEAR_LUA, 3 + len(keys), PENDING, PENDING_SINCE, PENDING_DELETES, *keys, member, raw,
                    ctx.settings.cache_ttl)
     return outcome
+
+
+@lru_cache(maxsize=None)
+def _persist_function(kind: str) -> Callable[[str], str]:
+    module, _, name = queues.PERSIST[kind][1].rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def persist_many(members: list[str]) -> list[str]:
+    """The persist job of a write that changed several documents (`<kind>:<id>` each)."""
+    outcomes = []
+    for member in members:
+        kind, _, doc_id = member.partition(":")
+        outcomes.append(_persist_function(kind)(doc_id))
+    return outcomes

@@ -15,6 +15,7 @@ from redis.commands.core import AsyncScript
 from mysocial.blocks import store
 from mysocial.core.appkeys import MONGO, REDIS
 from mysocial.core.mongo import edge_ends
+from mysocial.core.reads import Read, read_one
 from mysocial.core.redis import run_script
 from mysocial.followers import cache as follows
 from mysocial.users.cache import key as user_key
@@ -103,29 +104,43 @@ async def ready(app: web.Application) -> None:
         await _sync(keys=keys, args=args, client=app[REDIS])
 
 
-async def hidden_from(app: web.Application, user_id: str) -> set[str]:
+def hidden(user_id: str) -> Read:
     """Everyone `user_id` must not see or reach: whom they blocked and who blocked them."""
-    async with app[REDIS].pipeline(transaction=False) as pipe:
+    def queue(pipe) -> None:
         pipe.exists(SYNCED)
         pipe.sunion(blocked_key(user_id), blocked_by_key(user_id))
-        synced, raw = await pipe.execute()
-    if not synced:
-        await ready(app)
-        return await hidden_from(app, user_id)
-    return {m.decode() for m in raw}
+
+    async def finish(app: web.Application, replies: list) -> set[str]:
+        if not replies[0]:
+            await ready(app)
+            return await hidden_from(app, user_id)
+        return {m.decode() for m in replies[1]}
+
+    return Read(queue, 2, finish)
 
 
-async def between(app: web.Application, a: str, b: str) -> bool:
+def blocked_between(a: str, b: str) -> Read:
     """True when either user blocks the other."""
-    async with app[REDIS].pipeline(transaction=False) as pipe:
+    def queue(pipe) -> None:
         pipe.exists(SYNCED)
         pipe.sismember(blocked_key(a), b)
         pipe.sismember(blocked_key(b), a)
-        synced, ab, ba = await pipe.execute()
-    if not synced:
-        await ready(app)
-        return await between(app, a, b)
-    return bool(ab or ba)
+
+    async def finish(app: web.Application, replies: list) -> bool:
+        if not replies[0]:
+            await ready(app)
+            return await between(app, a, b)
+        return bool(replies[1] or replies[2])
+
+    return Read(queue, 3, finish)
+
+
+async def hidden_from(app: web.Application, user_id: str) -> set[str]:
+    return await read_one(app, hidden(user_id))
+
+
+async def between(app: web.Application, a: str, b: str) -> bool:
+    return await read_one(app, blocked_between(a, b))
 
 
 async def is_blocking(app: web.Application, blocker: str, blocked: str) -> bool:

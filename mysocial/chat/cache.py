@@ -27,6 +27,7 @@ from aiohttp import web
 from mysocial.chat import lua, store
 from mysocial.core.appkeys import MONGO, REDIS, SETTINGS
 from mysocial.core.cache import Kind, hold, read_for_write, read_many, read_through
+from mysocial.core.reads import Read, plain, read_one
 from mysocial.core.redis import from_hash, run_script, text, to_hash
 
 COMPLETE = "~"
@@ -106,6 +107,14 @@ async def conversation(app: web.Application, conversation_id: str) -> dict | Non
     return doc
 
 
+def conversation_read(conversation_id: str) -> Read:
+    """`conversation` as a `Read` (mysocial.core.reads)."""
+    async def finish(app: web.Application, replies: list) -> dict | None:
+        return from_hash(replies[0]) if replies[0] else await conversation(app, conversation_id)
+
+    return Read(lambda pipe: pipe.hgetall(conversation_key(conversation_id)), 1, finish)
+
+
 async def conversations(app: web.Application, conversation_ids: list[str]) -> list[dict]:
     """Several conversations in one round trip (and a fill for each one not cached)."""
     async with app[REDIS].pipeline(transaction=False) as pipe:
@@ -128,11 +137,13 @@ async def unread_counts(app: web.Application, conversation_ids: list[str], user_
         return await pipe.execute()
 
 
-async def unread_per_user(app: web.Application, conversation_id: str, user_ids: list[str]) -> list[int]:
-    async with app[REDIS].pipeline(transaction=False) as pipe:
+def unread_read(conversation_id: str, user_ids: list[str]) -> Read:
+    """Each user's unread count in one conversation, as a `Read`."""
+    def queue(pipe) -> None:
         for user_id in user_ids:
             pipe.zcard(unread_key(conversation_id, user_id))
-        return await pipe.execute()
+
+    return plain(queue, len(user_ids))
 
 
 async def unread_ids(app: web.Application, conversation_id: str, user_id: str) -> list[str]:
@@ -234,5 +245,10 @@ async def close_all(app: web.Application, user_id: str) -> None:
     await app[REDIS].delete(open_key(user_id))
 
 
+def open_read(user_id: str, other: str) -> Read:
+    """Whether `user_id` has the chat with `other` open, as a `Read`."""
+    return plain(lambda pipe: pipe.sismember(open_key(user_id), other), 1, lambda replies: bool(replies[0]))
+
+
 async def has_open(app: web.Application, user_id: str, other: str) -> bool:
-    return bool(await app[REDIS].sismember(open_key(user_id), other))
+    return await read_one(app, open_read(user_id, other))

@@ -11,6 +11,7 @@ from mysocial.chat import cache
 from mysocial.core import realtime
 from mysocial.core.appkeys import SIO
 from mysocial.core.mongo import is_oid
+from mysocial.core.reads import read_one
 
 HIDDEN = {"body": "", "gifUrl": "", "selectedImage": ""}
 
@@ -30,14 +31,22 @@ def participants(msg: dict) -> list[str]:
 
 
 async def emit_views(app: web.Application, event: str, msg: dict) -> None:
-    for user_id in participants(msg):
-        await realtime.emit_to(app, event, view(msg, user_id), [user_id])
+    """Each participant gets their view; one emit when the two views are the same."""
+    sender, receiver = participants(msg)
+    views = view(msg, sender), view(msg, receiver)
+    if views[0] == views[1]:
+        await realtime.emit_to(app, event, views[0], [sender, receiver])
+        return
+    for user_id, seen in zip((sender, receiver), views):
+        await realtime.emit_to(app, event, seen, [user_id])
 
 
-async def emit_chat_list(app: web.Application, msg: dict) -> None:
-    """`chat list` with `msg` and each participant's own unread count for that conversation."""
+async def emit_chat_list(app: web.Application, msg: dict, counts: list[int] | None = None) -> None:
+    """`chat list` with `msg` and each participant's own unread count for that conversation
+    (`counts`, in `participants` order, when the caller read them already)."""
     users = participants(msg)
-    counts = await cache.unread_per_user(app, msg["conversationId"], users)
+    if counts is None:
+        counts = await read_one(app, cache.unread_read(msg["conversationId"], users))
     for user_id, count in zip(users, counts):
         await realtime.emit_to(app, "chat list", view(msg, user_id) | {"unreadCount": count}, [user_id])
 

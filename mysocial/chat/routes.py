@@ -16,13 +16,14 @@ import queues
 from mysocial.auth import cache as auth_cache
 from mysocial.blocks import cache as blocks
 from mysocial.chat import cache, store
-from mysocial.chat.events import emit_chat_list, emit_views, view
+from mysocial.chat.events import emit_chat_list, emit_views, participants, view
 from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, SendSchema, UsersSchema
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import MEDIA, REDIS
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import is_oid, now_iso
+from mysocial.core.reads import read_all
 from mysocial.core.writepath import Change, commit
 from mysocial.users import cache as users
 
@@ -57,8 +58,8 @@ def message_change(msg_id: str, conversation_id: str | None = None) -> Change:
     return Change("message", msg_id, keys)
 
 
-async def own_conversation(app: web.Application, conversation_id: str, me_id: str) -> dict:
-    conv = await cache.conversation(app, conversation_id)
+def own_conversation(conv: dict | None, me_id: str) -> dict:
+    """The conversation if `me_id` is in it: 404 if there is none, 403 if it is someone else's."""
     if conv is None:
         raise NotFound("Conversation not found")
     if me_id not in conv["participants"]:
@@ -97,18 +98,19 @@ async def send_message(request: web.Request) -> web.Response:
     me_id, receiver_id = me["userId"], data["receiverId"]
     if receiver_id == me_id:
         raise BadRequest("You cannot send a message to yourself")
-    receiver, sender = await users.get(app, receiver_id), await users.get(app, me_id)
+    conv_id = data.get("conversationId") or None
+    # Read at once when the receiver has this chat open (the server decides, not the client's isRead).
+    receiver, sender, blocked, is_read, *conv = await read_all(
+        app, users.read(app, receiver_id), users.read(app, me_id), blocks.blocked_between(me_id, receiver_id),
+        cache.open_read(receiver_id, me_id), *([cache.conversation_read(conv_id)] if conv_id else []))
     if receiver is None or sender is None:
         raise NotFound("User not found")
-    if await blocks.between(app, me_id, receiver_id):
+    if blocked:
         raise Forbidden(BLOCKED)
-    conv_id = data.get("conversationId") or None
     if conv_id:
-        conv = await own_conversation(app, conv_id, me_id)
-        if conv["participants"] != store.pair(me_id, receiver_id):
+        own_conversation(conv[0], me_id)
+        if conv[0]["participants"] != store.pair(me_id, receiver_id):
             raise Forbidden("You are not in this conversation")
-    # Read at once when the receiver has this chat open (the server decides, not the client's isRead).
-    is_read = await cache.has_open(app, receiver_id, me_id)
     msg_id = str(ObjectId())
     image = (await app[MEDIA].upload(data["selectedImage"], msg_id)).url if data.get("selectedImage") else ""
     try:
@@ -118,20 +120,22 @@ async def send_message(request: web.Request) -> web.Response:
         at = now_iso()
         msg = new_message(msg_id, conv_id, sender, receiver, data, image, is_read, at)
         score = int(datetime.fromisoformat(at).timestamp() * 1000)
-        (seq,) = await commit(
+        seq, unread = await commit(
             app[REDIS],
             lambda pipe: cache.send(pipe, cache.new_conversation(conv_id, me_id, receiver_id, at), msg, score),
             [message_change(msg_id, conv_id),
              Change("conversation", conv_id, (cache.list_key(me_id), cache.list_key(receiver_id)))],
             extra=None if is_read else lambda pipe: queues.notify(pipe, notification(msg)),
+            reads=[cache.unread_read(conv_id, participants(msg))], app=app,
         )
     except BaseException:
         if image:
             await app[MEDIA].delete(msg_id)
         raise
     msg["seq"] = seq
-    await emit_views(app, "message received", msg)
-    await emit_chat_list(app, msg)
+    async with realtime.together(app):
+        await emit_views(app, "message received", msg)
+        await emit_chat_list(app, msg, unread)
     return json_response({"message": "Message added", "conversationId": conv_id})
 
 
@@ -248,7 +252,7 @@ async def reaction(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, ReactionSchema)
     app = request.app
-    conv = await own_conversation(app, data["conversationId"], me["userId"])
+    conv = own_conversation(await cache.conversation(app, data["conversationId"]), me["userId"])
     other = next(p for p in conv["participants"] if p != me["userId"])
     if await blocks.between(app, me["userId"], other):
         raise Forbidden(BLOCKED)

@@ -16,6 +16,7 @@ from redis.commands.core import AsyncScript
 
 from mysocial.core.appkeys import REDIS, SETTINGS
 from mysocial.core.metrics import cache_result
+from mysocial.core.reads import Read
 from mysocial.core.redis import from_hash, to_hash
 from mysocial.core.writepath import PENDING_DELETES
 
@@ -74,22 +75,34 @@ def fill_args(kind: Kind, doc_id: str, doc: dict, ttl: int) -> tuple[list, list]
 
 async def read_through(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
     """The cached document, else MongoDB's (filled in unless it was deleted meanwhile)."""
-    r = app[REDIS]
-    raw = await r.hgetall(kind.key(doc_id))
+    raw = await app[REDIS].hgetall(kind.key(doc_id))
     cache_result(bool(raw))
-    if raw:
-        return from_hash(raw)
-    doc = await load(doc_id)
-    if doc is None:
+    return from_hash(raw) if raw else await _fill(app, kind, doc_id, load)
+
+
+def doc(kind: Kind, doc_id: str, load: Loader) -> Read:
+    """`read_through` as a `Read`, to share a round trip with other reads."""
+    async def finish(app: web.Application, replies: list) -> dict | None:
+        cache_result(bool(replies[0]))
+        return from_hash(replies[0]) if replies[0] else await _fill(app, kind, doc_id, load)
+
+    return Read(lambda pipe: pipe.hgetall(kind.key(doc_id)), 1, finish)
+
+
+async def _fill(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
+    """The miss path: MongoDB's copy, put in the cache unless deleted or written meanwhile."""
+    stored = await load(doc_id)
+    if stored is None:
         return None
-    keys, args = fill_args(kind, doc_id, doc, app[SETTINGS].cache_ttl)
+    r = app[REDIS]
+    keys, args = fill_args(kind, doc_id, stored, app[SETTINGS].cache_ttl)
     filled = await fill_script(keys=keys, args=args, client=r)
     if filled == -1:
         return None
     if filled == 0:
         raw = await r.hgetall(kind.key(doc_id))
         return from_hash(raw) if raw else None
-    return doc
+    return stored
 
 
 async def read_many(app: web.Application, kind: Kind, ids: Iterable[str], load: Loader) -> list[dict]:
@@ -104,9 +117,9 @@ async def read_many(app: web.Application, kind: Kind, ids: Iterable[str], load: 
     cache_result(True, sum(1 for raw in raws if raw))
     docs = []
     for doc_id, raw in zip(ids, raws):
-        doc = from_hash(raw) if raw else await read_through(app, kind, doc_id, load)  # counts the miss
-        if doc is not None:
-            docs.append(doc)
+        found = from_hash(raw) if raw else await read_through(app, kind, doc_id, load)  # counts the miss
+        if found is not None:
+            docs.append(found)
     return docs
 
 

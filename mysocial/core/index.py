@@ -26,6 +26,7 @@ from redis.commands.core import AsyncScript
 
 from mysocial.core.appkeys import REDIS
 from mysocial.core.cache import Kind, fill_args, fill_script, pairs
+from mysocial.core.reads import Read, plain, read_one
 from mysocial.core.redis import run_script
 
 SENTINEL = "~"
@@ -84,15 +85,22 @@ def ms(iso: str | datetime) -> float:
 
 # --- reads -----------------------------------------------------------------
 
-async def ensure_loaded(app: web.Application, kind: Kind, index: str, load: EntriesLoader) -> None:
-    """Rebuild `index` from MongoDB unless it is already loaded (has its sentinel)."""
-    r = app[REDIS]
-    if await r.zscore(index, SENTINEL) is not None:
+def is_loaded(index: str) -> Read:
+    """Whether `index` is loaded (has its sentinel), as a `Read`."""
+    return plain(lambda pipe: pipe.zscore(index, SENTINEL), 1, lambda replies: replies[0] is not None)
+
+
+async def ensure_loaded(app: web.Application, kind: Kind, index: str, load: EntriesLoader,
+                        loaded: bool | None = None) -> None:
+    """Rebuild `index` from MongoDB unless it is already loaded (`loaded`: if the caller read that)."""
+    if loaded is None:
+        loaded = await read_one(app, is_loaded(index))
+    if loaded:
         return
     args: list = [SENTINEL]
     for doc_id, score in await load():
         args += [doc_id, score]
-    await _load(keys=[index, kind.gone], args=args, client=r)
+    await _load(keys=[index, kind.gone], args=args, client=app[REDIS])
 
 
 async def ids(app: web.Application, kind: Kind, index: str, load: EntriesLoader,

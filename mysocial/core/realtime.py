@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from http.cookies import SimpleCookie
-from typing import Awaitable, Callable, Iterable
+from typing import AsyncIterator, Awaitable, Callable, Iterable
 
 import orjson
 import socketio
@@ -18,7 +20,7 @@ from aiohttp import web
 from mysocial.config import Settings
 from mysocial.core.errors import ApiError
 from mysocial.core import presence
-from mysocial.core.appkeys import REDIS, SIO
+from mysocial.core.appkeys import SIO
 from mysocial.core.redis import ASYNC_OPTIONS
 from mysocial.core.security import claims_from
 
@@ -32,11 +34,6 @@ OFFLINE = web.AppKey("offline_hooks", list)
 
 def room(user_id: str) -> str:
     return f"user:{user_id}"
-
-
-def sockets_key(user_id: str) -> str:
-    """The set of a user's socket ids (on every instance): lets an emit skip that user's sockets."""
-    return f"sockets:{user_id}"
 
 
 def rooms(user_ids: Iterable[str]) -> list[str]:
@@ -55,9 +52,77 @@ class _Json:
     loads = staticmethod(orjson.loads)
 
 
+_PENDING: ContextVar[list | None] = ContextVar("pending_publishes", default=None)
+
+
+class Manager(socketio.AsyncRedisManager):
+    """python-socketio's Redis manager, with three changes made where it handles an emit.
+
+    - An instance with no socket in the target rooms does no local work (the
+      library encodes the packet first, then looks for recipients).
+    - `skip_sid` may name rooms (`user:<id>`): each instance skips its own
+      sockets in them, so a broadcast can leave out a user connected anywhere.
+      (Socket ids never contain ':'.)
+    - Inside `together()`, messages for the other instances are published in
+      one round trip when the block ends.
+    """
+
+    async def _handle_emit(self, message: dict) -> None:
+        namespace = message.get("namespace") or "/"
+        present = self.rooms.get(namespace)
+        room = message.get("room")
+        targets = room if isinstance(room, list) else [room]
+        if not present or not any(r in present for r in targets):
+            return
+        skip = message.get("skip_sid")
+        if isinstance(skip, list) and any(":" in s for s in skip):
+            sids = [s for s in skip if ":" not in s]
+            sids += [sid for sid, _ in self.get_participants(namespace, [s for s in skip if ":" in s])]
+            message = {**message, "skip_sid": sids}
+        await super()._handle_emit(message)
+
+    async def _publish(self, data) -> None:
+        pending = _PENDING.get()
+        if pending is None:
+            await super()._publish(data)
+        else:
+            pending.append(data)
+
+    async def publish_all(self, messages: list) -> None:
+        try:
+            if not self.connected:
+                self._redis_connect()
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for data in messages:
+                    pipe.publish(self.channel, self.json.dumps(data))
+                await pipe.execute()
+        except Exception:
+            log.warning("batched publish failed; publishing one by one")
+            self.connected = False
+            for data in messages:
+                await super()._publish(data)
+
+
+@asynccontextmanager
+async def together(app: web.Application) -> AsyncIterator[None]:
+    """Emits inside the block reach this instance's sockets at once and the other instances'
+    in one Redis round trip at its end (a chat message is three events)."""
+    manager = app[SIO].manager
+    if not isinstance(manager, Manager) or _PENDING.get() is not None:
+        yield
+        return
+    token = _PENDING.set([])
+    try:
+        yield
+        messages = _PENDING.get()
+    finally:
+        _PENDING.reset(token)
+    if messages:
+        await manager.publish_all(messages)
+
+
 def make_server(settings: Settings, *, manager: bool = True) -> socketio.AsyncServer:
-    mgr = socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL,
-                                     redis_options=dict(ASYNC_OPTIONS)) if manager else None
+    mgr = Manager(settings.redis_url, channel=CHANNEL, redis_options=dict(ASYNC_OPTIONS)) if manager else None
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=mgr,
@@ -142,7 +207,6 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         await sio.save_session(sid, user)
         await sio.enter_room(sid, room(user["userId"]))
         local[sid] = (user["userId"], user["username"])
-        await app[REDIS].sadd(sockets_key(user["userId"]), sid)
         await presence.join(app, user["username"])
         await announce()
 
@@ -151,7 +215,6 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         user = local.pop(sid, None)
         if user is None:
             return False
-        await app[REDIS].srem(sockets_key(user[0]), sid)
         if await presence.leave(app, user[1]):
             for hook in app[OFFLINE]:
                 await hook(user[0])
@@ -191,11 +254,5 @@ async def emit_to(app: web.Application, event: str, data, user_ids: Iterable[str
 
 
 async def emit_except(app: web.Application, event: str, data, user_ids: Iterable[str]) -> None:
-    """To every connected socket, on every instance, except the sockets of `user_ids`.
-
-    python-socketio can skip sids but not rooms, so each user's sids are kept in
-    Redis (`sockets:<id>`) and the broadcast carries them as `skip_sid`.
-    """
-    keys = [sockets_key(u) for u in dict.fromkeys(user_ids) if u]
-    skip = [m.decode() for m in await app[REDIS].sunion(keys)] if keys else []
-    await app[SIO].emit(event, data, skip_sid=skip or None)
+    """To every connected socket, on every instance, except the sockets of `user_ids`."""
+    await app[SIO].emit(event, data, skip_sid=rooms(user_ids) or None)

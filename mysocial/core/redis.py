@@ -10,23 +10,32 @@ import redis.asyncio as aredis
 from aiohttp import web
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
-from redis.connection import HiredisRespSerializer
 from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
 from mysocial.config import Settings
 from mysocial.core.appkeys import REDIS
 
+if HIREDIS_AVAILABLE:
+    import hiredis
 
 
 class HiredisPacking(aredis.Connection):
-    """Packs commands in C with hiredis, as redis-py's synchronous client already does; its
-    asyncio connection packs them in Python, a tenth of a write request's CPU in the bench."""
+    """Packs commands in C with hiredis. redis-py's asyncio connection packs in Python, and
+    its hiredis serializer copies every argument first; together a tenth of a write
+    request's CPU in the bench. Arguments hiredis refuses go the library's way (and errors)."""
 
-    _packer = HiredisRespSerializer() if HIREDIS_AVAILABLE else None
+    _pack = staticmethod(hiredis.pack_command) if HIREDIS_AVAILABLE else None
 
     def pack_command(self, *args):
-        return self._packer.pack(*args) if self._packer else super().pack_command(*args)
+        if self._pack is None:
+            return super().pack_command(*args)
+        if isinstance(args[0], str) and " " in args[0]:  # "SCRIPT LOAD", "CLIENT SETINFO"
+            args = (*args[0].split(), *args[1:])
+        try:
+            return [self._pack(args)]
+        except TypeError:
+            return super().pack_command(*args)
 
 
 KEEPALIVE = {getattr(socket, name): value for name, value in

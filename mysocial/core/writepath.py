@@ -13,13 +13,15 @@ get `cache_ttl`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable
+from typing import Awaitable, Callable, Iterable, Sequence
 
 import redis.asyncio as aredis
+from aiohttp import web
 from redis.commands.core import AsyncScript
 
 import queues
 from mysocial.core.errors import ApiError
+from mysocial.core.reads import Read, finish_all
 from mysocial.core.redis import run_script
 
 PENDING = "pending"
@@ -88,11 +90,15 @@ async def commit(
     *,
     enqueue: bool = True,
     extra: Apply | None = None,
+    reads: Sequence[Read] = (),
+    app: web.Application | None = None,
 ) -> list:
-    """Write the cache (`apply`), mark the ledger, add persist jobs — all in one MULTI/EXEC.
+    """Write the cache (`apply`), mark the ledger, add the persist job — all in one MULTI/EXEC.
 
     `extra` adds further jobs (e-mails, notifications) to the same transaction.
-    Returns the results of the commands `apply` added, in order.
+    `reads` (with `app`) ride along after the write and see its result, which
+    saves the round trip a read after the commit would cost.
+    Returns the results of the commands `apply` added, in order, then the reads' values.
     """
     changes = list(changes)
     async with client.pipeline(transaction=True) as pipe:
@@ -104,12 +110,16 @@ async def commit(
             flags = [v for c in changes for v in (c.member, "1" if c.deleted else "0")]
             run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES, *keys], flags)
             if enqueue:
-                for change in changes:
-                    queues.add_persist(pipe, change.kind, change.id)
+                queues.add_persists(pipe, [(change.kind, change.id) for change in changes])
         if extra is not None:
             extra(pipe)
+        first_read = len(pipe.command_stack)
+        for read in reads:
+            read.queue(pipe)
         results = await pipe.execute()
-    return results[:n]
+    if not reads:
+        return results[:n]
+    return results[:n] + await finish_all(app, reads, results[first_read:])
 
 
 NOT_READY = -1

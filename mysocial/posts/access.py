@@ -15,6 +15,7 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import realtime
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.mongo import is_oid
+from mysocial.core.reads import read_all
 from mysocial.followers import cache as follows
 from mysocial.posts import cache
 
@@ -37,9 +38,11 @@ class Audience:
         return Audience(False, other.ids - self.ids)
 
 
-async def audience(app: web.Application, post: dict) -> Audience:
+async def audience(app: web.Application, post: dict, hidden: set[str] | None = None) -> Audience:
+    """`hidden`: the author's `blocks.hidden` set, when the caller read it already."""
     author = post["userId"]
-    hidden = await blocks.hidden_from(app, author)
+    if hidden is None:
+        hidden = await blocks.hidden_from(app, author)
     if post.get("privacy") == "Public":
         return Audience(True, frozenset(hidden))
     ids = {author}
@@ -104,12 +107,17 @@ async def readable(app: web.Application, reader: str, post_id: str) -> dict:
 
 async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
     """The post if `reader` may react to or comment on it: 403 across a block, 404 if unseen."""
-    post = await cache.get(app, post_id)
+    post, hidden = await read_all(app, cache.read(app, post_id), blocks.hidden(reader))
+    return await check_reachable(app, reader, post, hidden)
+
+
+async def check_reachable(app: web.Application, reader: str, post: dict | None, hidden: set[str]) -> dict:
+    """`reachable` for a post and the reader's `blocks.hidden` set read already."""
     if post is None:
         raise NotFound(NOT_FOUND)
     if post["userId"] == reader:
         return post
-    if await blocks.between(app, reader, post["userId"]):
+    if post["userId"] in hidden:
         raise Forbidden("You cannot interact with this post")
     if not await shared_with(app, reader, post):
         raise NotFound(NOT_FOUND)

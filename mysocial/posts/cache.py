@@ -21,10 +21,11 @@ from aiohttp import web
 from redis.commands.core import AsyncScript
 
 from mysocial.blocks import cache as blocks
-from mysocial.core import index
+from mysocial.core import index, reads
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import Kind, read_many, read_through
+from mysocial.core.cache import Kind, doc, read_many, read_through
 from mysocial.core.index import ms
+from mysocial.core.reads import Read
 from mysocial.core.redis import run_script
 from mysocial.followers import cache as follows
 from mysocial.posts import store
@@ -172,6 +173,23 @@ async def _load(app: web.Application, post_id: str) -> dict | None:
 async def get(app: web.Application, post_id: str) -> dict | None:
     flat = await read_through(app, POST, post_id, lambda pid: _load(app, pid))
     return unflatten(flat) if flat else None
+
+
+def read(app: web.Application, post_id: str) -> Read:
+    """`get` as a `Read` (mysocial.core.reads)."""
+    flat = doc(POST, post_id, lambda pid: _load(app, pid))
+
+    async def finish(app_: web.Application, replies: list) -> dict | None:
+        found = await flat.finish(app_, replies)
+        return unflatten(found) if found else None
+
+    return Read(flat.queue, 1, finish)
+
+
+def reactions_read(post_id: str) -> Read:
+    """The post's reaction counts by kind (zeros if the post is gone)."""
+    return reads.plain(lambda pipe: pipe.hmget(key(post_id), [REACTION_FIELD + kind for kind in REACTIONS]), 1,
+                       lambda replies: {k: int(v or 0) for k, v in zip(REACTIONS, replies[0])})
 
 
 async def get_many(app: web.Application, ids: list[str]) -> list[dict]:

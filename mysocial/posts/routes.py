@@ -7,6 +7,7 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from bson import ObjectId
 
+from mysocial.blocks import cache as blocks
 from mysocial.core import index, security
 from mysocial.core.appkeys import MEDIA, REDIS
 from mysocial.core.errors import BadRequest, NotFound
@@ -98,9 +99,10 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
         index.restore(pipe, users.USER, user["_id"], user)
         index.bump(pipe, users.key(user["_id"]), "postsCount", 1)
 
-    await commit(app[REDIS], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
-                                     Change("user", user["_id"], (users.key(user["_id"]),))])
-    await access.emit(app, "add post", post, await access.audience(app, post))
+    *_, hidden = await commit(app[REDIS], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
+                                                  Change("user", user["_id"], (users.key(user["_id"]),))],
+                              reads=[blocks.hidden(user["_id"])], app=app)
+    await access.emit(app, "add post", post, await access.audience(app, post, hidden))
     return json_response({"message": message, "post": post}, status=201)
 
 

@@ -20,8 +20,9 @@ from redis.commands.core import AsyncScript
 
 from mysocial.core import index
 from mysocial.core.appkeys import MONGO
-from mysocial.core.cache import Kind, read_many, read_through
+from mysocial.core.cache import Kind, doc, read_many, read_through
 from mysocial.core.index import GONE_FOR_MS
+from mysocial.core.reads import Read
 from mysocial.core.redis import run_script
 from mysocial.posts import cache as posts
 from mysocial.reactions import store
@@ -82,6 +83,11 @@ async def get(app: web.Application, reaction_id_: str) -> dict | None:
     return await read_through(app, REACTION, reaction_id_, lambda rid: store.find(app[MONGO], rid))
 
 
+def read(app: web.Application, reaction_id_: str) -> Read:
+    """`get` as a `Read` (mysocial.core.reads)."""
+    return doc(REACTION, reaction_id_, lambda rid: store.find(app[MONGO], rid))
+
+
 async def for_post(app: web.Application, post_id: str) -> list[dict]:
     ids = await index.ids(app, REACTION, on_post(post_id), lambda: store.entries(app[MONGO], postId=post_id))
     return await read_many(app, REACTION, ids, lambda rid: store.find(app[MONGO], rid))
@@ -93,9 +99,15 @@ async def for_user(app: web.Application, username: str) -> list[dict]:
     return await read_many(app, REACTION, ids, lambda rid: store.find(app[MONGO], rid))
 
 
-async def ready(app: web.Application, post_id: str) -> None:
+def ready_read(post_id: str) -> Read:
+    """Whether the post's index is loaded, as a `Read` (see `ready`)."""
+    return index.is_loaded(on_post(post_id))
+
+
+async def ready(app: web.Application, post_id: str, loaded: bool | None = None) -> None:
     """The post's index must be loaded before a write: it says whether a reaction exists."""
-    await index.ensure_loaded(app, REACTION, on_post(post_id), lambda: store.entries(app[MONGO], postId=post_id))
+    await index.ensure_loaded(app, REACTION, on_post(post_id), lambda: store.entries(app[MONGO], postId=post_id),
+                              loaded)
 
 
 def react(pipe, post_id: str, username: str, doc: dict | None, assumed: str, now_ms: float) -> None:

@@ -12,6 +12,7 @@ from mysocial.core.appkeys import REDIS
 from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import now_iso
+from mysocial.core.reads import read_all
 from mysocial.core.writepath import Change, commit
 from mysocial.posts import access
 from mysocial.posts import cache as posts
@@ -39,19 +40,32 @@ async def change(app: web.Application, post: dict, user: dict, doc: dict | None,
         posts.restore(pipe, post)
         cache.react(pipe, post_id, user["username"], doc, current["type"] if current else "", time.time() * 1000)
 
-    results = await commit(app[REDIS], write,
-                           [Change("reaction", rid, (cache.key(rid),), deleted=doc is None),
-                            Change("post", post_id, (posts.key(post_id),))],
-                           extra=(lambda pipe: queues.notify(pipe, note)) if note else None)
-    if results[-1] is None:
+    *_, previous, counts, hidden = await commit(
+        app[REDIS], write,
+        [Change("reaction", rid, (cache.key(rid),), deleted=doc is None), Change("post", post_id, (posts.key(post_id),))],
+        extra=(lambda pipe: queues.notify(pipe, note)) if note else None,
+        reads=[posts.reactions_read(post_id), blocks.hidden(post["userId"])], app=app)
+    if previous is None:
         raise NotFound(access.NOT_FOUND)
-    updated = await posts.get(app, post_id) or post
     await access.emit(app, "update like", {
         "postId": post_id, "userTo": post["userId"], "username": user["username"],
-        "type": doc["type"] if doc else "", "previousReaction": results[-1].decode(),
-        "postReactions": updated["reactions"], "profilePicture": user.get("profilePicture", ""),
+        "type": doc["type"] if doc else "", "previousReaction": previous.decode(),
+        "postReactions": counts, "profilePicture": user.get("profilePicture", ""),
         "avatarColor": user["avatarColor"],
-    }, await access.audience(app, updated))
+    }, await access.audience(app, post, hidden))
+
+
+async def load(app: web.Application, me: dict, post_id: str) -> tuple[dict | None, dict, set[str], dict | None]:
+    """The post, my user, whom I am in a block with, and my reaction to the post: one round trip.
+    (The reaction's id comes from my username, which never changes.)"""
+    post, user, hidden, current, loaded = await read_all(
+        app, posts.read(app, post_id), users.read(app, me["userId"]), blocks.hidden(me["userId"]),
+        cache.read(app, cache.reaction_id(post_id, me["username"])), cache.ready_read(post_id))
+    if user is None:
+        raise NotFound("User not found")
+    if post is not None:
+        await cache.ready(app, post_id, loaded)
+    return post, user, hidden, current
 
 
 @routes.post("/post/reaction")
@@ -59,10 +73,8 @@ async def add_reaction(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, ReactionSchema)
     app = request.app
-    post = await access.reachable(app, me["userId"], data["postId"])
-    user = await users.require(app, me["userId"])
-    await cache.ready(app, post["_id"])
-    current = await cache.get(app, cache.reaction_id(post["_id"], user["username"]))
+    post, user, hidden, current = await load(app, me, data["postId"])
+    post = await access.check_reachable(app, me["userId"], post, hidden)
     if current is None or current["type"] != data["type"]:
         doc = {
             "_id": cache.reaction_id(post["_id"], user["username"]), "postId": post["_id"], "type": data["type"],
@@ -82,12 +94,9 @@ async def remove_reaction(request: web.Request) -> web.Response:
     if request.match_info["previousReaction"] not in posts.REACTIONS:
         raise BadRequest("Invalid reaction type")
     app = request.app
-    post = await posts.get(app, post_id)
+    post, user, _, current = await load(app, me, post_id)
     if post is None:
         raise NotFound(access.NOT_FOUND)
-    user = await users.require(app, me["userId"])
-    await cache.ready(app, post_id)
-    current = await cache.get(app, cache.reaction_id(post_id, user["username"]))
     if current is None:
         raise NotFound("Reaction not found")
     await change(app, post, user, None, current)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import Kind, read_for_write, read_many, read_through
+from mysocial.core.cache import Kind, doc, read_for_write, read_many, read_through
+from mysocial.core.reads import Read
 from mysocial.core.errors import NotFound
 from mysocial.core.redis import to_hash
 from mysocial.users import store
@@ -32,6 +33,11 @@ USER = Kind("user", key)
 
 async def get(app: web.Application, user_id: str) -> dict | None:
     return await read_through(app, USER, user_id, lambda uid: store.find(app[MONGO], uid))
+
+
+def read(app: web.Application, user_id: str) -> Read:
+    """`get` as a `Read` (mysocial.core.reads)."""
+    return doc(USER, user_id, lambda uid: store.find(app[MONGO], uid))
 
 
 async def require(app: web.Application, user_id: str) -> dict:
