@@ -56,19 +56,14 @@ def _retry(retry: bool) -> Retry | None:
     return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS) if retry else None
 
 
-class _Slot(str):
-    """A per-job value in a template (a str subclass, so it hashes like one and is never equal
-    to an argument by identity)."""
-
-
-JOB_ID, JOB_KEY = _Slot("job id"), _Slot("job key")
+JOB_ID, JOB_KEY = "job id", "job key"
 PER_JOB = ("created_at", "enqueued_at", "data", "description")
 
 
 @lru_cache(maxsize=None)
-def _template(queue: str, func: str, retry: bool, intervals: tuple) -> tuple[tuple, ...]:
-    """The raw commands RQ's own `enqueue_job` sends for a job of `func` on `queue`, with
-    slots for the job id and the per-job hash fields.
+def _template(queue: str, func: str, retry: bool, intervals: tuple) -> tuple[tuple[tuple, tuple], ...]:
+    """The raw commands RQ's own `enqueue_job` sends for a job of `func` on `queue`, each with
+    the positions of its per-job values (the job id, its key, PER_JOB hash fields).
 
     Building an RQ Job costs ~170 µs (serializer resolution, to_dict); filling the
     slots of a template RQ made once costs a tenth of that. The commands are
@@ -78,15 +73,18 @@ def _template(queue: str, func: str, retry: bool, intervals: tuple) -> tuple[tup
     job = q.create_job(func, args=(), retry=_retry(retry), result_ttl=0, failure_ttl=FAILURE_TTL)
     recorder = _OFFLINE.pipeline(transaction=False)
     q.enqueue_job(job, pipeline=recorder)
-    slots = {job.id: JOB_ID, Job.key_for(job.id): JOB_KEY}
+    key = Job.key_for(job.id)
+    named = {job.id: JOB_ID, key: JOB_KEY}
+    recorded = [args for args, _options in recorder.command_stack]
+    hashed = [set(args[2::2]) for args in recorded if args[0] == "HSET" and args[1] == key]
     commands = []
-    for args, _options in recorder.command_stack:
-        args = [slots.get(a, a) if isinstance(a, str) else a for a in args]
-        if args[0] == "HSET" and args[1] is JOB_KEY:
-            for i in range(2, len(args), 2):
-                if args[i] in PER_JOB:
-                    args[i + 1] = _Slot(args[i])
-        commands.append(tuple(args))
+    for args in recorded:
+        if args[0] == "HSET" and args[1] == key and len(args) == 4 and sum(args[2] in f for f in hashed) > 1:
+            continue  # RQ sets `status` on its own, then again with every other field
+        slots = [(i, named[a]) for i, a in enumerate(args) if isinstance(a, str) and a in named]
+        if args[0] == "HSET" and args[1] == key:
+            slots += [(i + 1, args[i]) for i in range(2, len(args), 2) if args[i] in PER_JOB]
+        commands.append((tuple(args), tuple(slots)))
     return tuple(commands)
 
 
@@ -95,12 +93,15 @@ def add_job(pipe, queue: str, func: str, *args, retry: bool = True) -> str:
     job_id = str(uuid.uuid4())
     stamp = utcformat(now())
     values = {
-        JOB_ID: job_id, JOB_KEY: Job.key_for(job_id), PER_JOB[0]: stamp, PER_JOB[1]: stamp,
-        PER_JOB[2]: zlib.compress(DefaultSerializer.dumps((func, None, args, {}))),
-        PER_JOB[3]: get_call_string(func, args, {}, max_length=75),
+        JOB_ID: job_id, JOB_KEY: Job.key_for(job_id), "created_at": stamp, "enqueued_at": stamp,
+        "data": zlib.compress(DefaultSerializer.dumps((func, None, args, {}))),
+        "description": get_call_string(func, args, {}, max_length=75),
     }
-    for command in _template(queue, func, retry, tuple(RETRY_INTERVALS)):
-        pipe.execute_command(*[values[a] if type(a) is _Slot else a for a in command])
+    for command, slots in _template(queue, func, retry, tuple(RETRY_INTERVALS)):
+        filled = list(command)
+        for i, name in slots:
+            filled[i] = values[name]
+        pipe.execute_command(*filled)
     return job_id
 
 

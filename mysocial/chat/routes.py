@@ -133,9 +133,8 @@ async def send_message(request: web.Request) -> web.Response:
             await app[MEDIA].delete(msg_id)
         raise
     msg["seq"] = seq
-    async with realtime.together(app):
-        await emit_views(app, "message received", msg)
-        await emit_chat_list(app, msg, unread)
+    await emit_views(app, "message received", msg)
+    await emit_chat_list(app, msg, unread)
     return json_response({"message": "Message added", "conversationId": conv_id})
 
 
