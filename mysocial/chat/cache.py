@@ -202,10 +202,11 @@ async def window(app: web.Application, conversation_id: str, low: int, high: int
 # Writes (queued on a write-path transaction) ---------------------------------
 
 def send(pipe, conv: dict, msg: dict, score: int) -> None:
-    """Queue the send: its result (in the transaction's results) is the message's sequence number."""
+    """Queue the send: its result (in the transaction's results) is [the message's sequence number,
+    the sender's unread count, the receiver's]."""
     conv_id, msg_id = conv["_id"], msg["_id"]
     keys = [conversation_key(conv_id), message_key(msg_id), messages_key(conv_id), list_key(msg["senderId"]),
-            list_key(msg["receiverId"]), unread_key(conv_id, msg["receiverId"])]
+            list_key(msg["receiverId"]), unread_key(conv_id, msg["receiverId"]), unread_key(conv_id, msg["senderId"])]
     args: list = [msg_id, conv_id, score, "1" if msg["isRead"] else "0", len(conv)]
     for pairs in (to_hash(conv), to_hash(msg)):
         for field, value in pairs.items():

@@ -13,11 +13,12 @@ def _script(source: str) -> AsyncScript:
     return AsyncScript(aredis.Redis(), source)  # the client only lends its encoder; calls pass the pipeline
 
 
-# KEYS: conversation, message, conversation messages, chat list of sender, of receiver, receiver's unread
+# KEYS: conversation, message, conversation messages, chat list of sender, of receiver, receiver's unread,
+#       sender's unread
 # ARGV: messageId, conversationId, score (ms), isRead (1|0), n, n conversation field/value pairs
 #       (set only if absent), then the message's field/value pairs.
-# The sequence number comes from HINCRBY in the same script, so the order of
-# messages is exactly the order in which Redis ran the sends.
+# Returns {seq, sender's unread count, receiver's unread count}. The sequence number comes from
+# HINCRBY in the same script, so the order of messages is exactly the order in which Redis ran the sends.
 SEND = _script("""
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local n = tonumber(ARGV[5])
@@ -38,7 +39,7 @@ redis.call('ZADD', KEYS[3], seq, ARGV[1])
 redis.call('ZADD', KEYS[4], 'GT', score, ARGV[2])
 redis.call('ZADD', KEYS[5], 'GT', score, ARGV[2])
 if ARGV[4] == '0' then redis.call('ZADD', KEYS[6], seq, ARGV[1]) end
-return seq
+return {seq, redis.call('ZCARD', KEYS[7]), redis.call('ZCARD', KEYS[6])}
 """)
 
 # KEYS: the reader's unread set, then one message key per id in ARGV (same order).

@@ -16,7 +16,7 @@ import queues
 from mysocial.auth import cache as auth_cache
 from mysocial.blocks import cache as blocks
 from mysocial.chat import cache, store
-from mysocial.chat.events import emit_chat_list, emit_views, participants, view
+from mysocial.chat.events import emit_chat_list, emit_views, view
 from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, SendSchema, UsersSchema
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import MEDIA, REDIS
@@ -120,13 +120,12 @@ async def send_message(request: web.Request) -> web.Response:
         at = now_iso()
         msg = new_message(msg_id, conv_id, sender, receiver, data, image, is_read, at)
         score = int(datetime.fromisoformat(at).timestamp() * 1000)
-        seq, unread = await commit(
+        [(seq, *unread)] = await commit(
             app[REDIS],
             lambda pipe: cache.send(pipe, cache.new_conversation(conv_id, me_id, receiver_id, at), msg, score),
             [message_change(msg_id, conv_id),
              Change("conversation", conv_id, (cache.list_key(me_id), cache.list_key(receiver_id)))],
             extra=None if is_read else lambda pipe: queues.notify(pipe, notification(msg)),
-            reads=[cache.unread_read(conv_id, participants(msg))], app=app,
         )
     except BaseException:
         if image:

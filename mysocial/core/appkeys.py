@@ -9,6 +9,7 @@ from mysocial.config import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 REDIS = web.AppKey("redis", aredis.Redis)
+BATCH = web.AppKey("redis_batch", object)  # mysocial.core.redis.Batcher
 MONGO = web.AppKey("mongo", object)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 MEDIA = web.AppKey("media", object)

@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH
 
 Finish = Callable[[web.Application, list], Awaitable[Any]]
 
@@ -35,12 +35,13 @@ async def finish_all(app: web.Application, reads: Sequence[Read], replies: list)
 
 
 async def read_all(app: web.Application, *reads: Read) -> list:
-    """The values of `reads`, in order, from one pipelined round trip."""
-    async with app[REDIS].pipeline(transaction=False) as pipe:
+    """The values of `reads`, in order, from one pipelined round trip (shared with other
+    requests' reads, see `core.redis.Batcher`)."""
+    def queue(pipe) -> None:
         for read in reads:
             read.queue(pipe)
-        replies = await pipe.execute()
-    return await finish_all(app, reads, replies)
+
+    return await finish_all(app, reads, await app[BATCH].run(queue))
 
 
 async def read_one(app: web.Application, read: Read) -> Any:

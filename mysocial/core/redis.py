@@ -1,8 +1,9 @@
 """Redis clients: asyncio for the API, synchronous for workers; one codec for hashes."""
 from __future__ import annotations
 
+import asyncio
 import socket
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 import orjson
 import redis
@@ -14,7 +15,7 @@ from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
 from mysocial.config import Settings
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH, REDIS
 
 if HIREDIS_AVAILABLE:
     import hiredis
@@ -61,11 +62,67 @@ def sync_client(url: str) -> redis.Redis:
                                 retry_on_error=[redis.ConnectionError])
 
 
+Queue = Callable[[Any], None]
+
+
+class Batcher:
+    """Auto-pipelining for reads: the commands that concurrent requests queue while a batch
+    is on its way go out together in the next one, one round trip for all of them.
+
+    A round trip costs the API ~150 µs of CPU here (redis-py's pool and reply
+    machinery, and the socket calls), more than most of the work it carries.
+    One batch is in flight at a time, so a read waits at most one round trip
+    more; a command's error goes to the request that queued it. Only for
+    commands that need no transaction: writes still commit on their own.
+    """
+
+    def __init__(self, client: aredis.Redis):
+        self._client = client
+        self._waiting: list[tuple[Queue, asyncio.Future]] = []
+        self._sender: asyncio.Task | None = None
+
+    async def run(self, queue: Queue) -> list:
+        """The replies to the commands `queue` adds to a pipeline."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((queue, future))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_waiting())
+        return await future
+
+    async def _send_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            sizes = []
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for queue, _ in batch:
+                        before = len(pipe.command_stack)
+                        queue(pipe)
+                        sizes.append(len(pipe.command_stack) - before)
+                    replies = await pipe.execute(raise_on_error=False)
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            at = 0
+            for (_, future), size in zip(batch, sizes):
+                part, at = replies[at:at + size], at + size
+                if future.done():
+                    continue
+                error = next((r for r in part if isinstance(r, Exception)), None)
+                if error is None:
+                    future.set_result(part)
+                else:
+                    future.set_exception(error)
+
+
 def redis_ctx(settings: Settings):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         client = async_client(settings.redis_url)
         await client.ping()
         app[REDIS] = client
+        app[BATCH] = Batcher(client)
         yield
         await client.aclose()
 
