@@ -18,7 +18,7 @@ from rq.registry import FailedJobRegistry
 import queues
 from mysocial.app import create_app
 from mysocial.core import mongo, mongoshare
-from mysocial.core.redis import async_client, to_hash
+from mysocial.core.redis import Batcher, async_client, to_hash
 from mysocial.core.writepath import PENDING, Change, commit
 from tests.conftest import start_redis, signup
 from workers import context, maintenance, runner
@@ -33,7 +33,7 @@ async def write_users(settings, count: int) -> list[str]:
 
     async def one(uid: str) -> None:
         key = f"user:{uid}"
-        await commit(client, lambda p: p.hset(key, mapping=to_hash({"_id": uid, "username": f"U{uid[-6:]}"})),
+        await commit(Batcher(client), lambda p: p.hset(key, mapping=to_hash({"_id": uid, "username": f"U{uid[-6:]}"})),
                      [Change("user", uid, (key,))])
 
     for start in range(0, count, 100):

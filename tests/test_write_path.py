@@ -4,7 +4,7 @@ from __future__ import annotations
 from bson import ObjectId
 from rq import Queue
 
-from mysocial.core.redis import async_client, to_hash
+from mysocial.core.redis import Batcher, async_client, to_hash
 from mysocial.core.writepath import PENDING, PENDING_SINCE, Change, commit
 from mysocial.users import store as users_store
 from workers.users import persist_user
@@ -17,7 +17,7 @@ def user_doc(user_id: str, **fields) -> dict:
 async def write_user(settings, user_id: str, **fields) -> None:
     client = async_client(settings.redis_url)
     key = f"user:{user_id}"
-    await commit(client, lambda p: p.hset(key, mapping=to_hash(user_doc(user_id, **fields))),
+    await commit(Batcher(client), lambda p: p.hset(key, mapping=to_hash(user_doc(user_id, **fields))),
                  [Change("user", user_id, (key,))])
     await client.aclose()
 
@@ -89,7 +89,7 @@ async def test_deleted_entry_becomes_tombstone_and_stale_write_refused(settings,
     await write_user(settings, uid, work="v1")
     v1 = int(r.hget(PENDING, f"user:{uid}"))
     client = async_client(settings.redis_url)
-    await commit(client, lambda p: p.delete(f"user:{uid}"), [Change("user", uid, deleted=True)])
+    await commit(Batcher(client), lambda p: p.delete(f"user:{uid}"), [Change("user", uid, deleted=True)])
     await client.aclose()
     assert persist_user(uid) == "stored"
     assert users_store.save(db, uid, user_doc(uid, work="v1"), v1) is False
@@ -104,7 +104,7 @@ async def test_missing_cache_entry_is_never_taken_for_a_delete(settings, r, db):
     assert persist_user(uid) == "stored"
     r.delete(f"user:{uid}")  # evicted after it was persisted
     client = async_client(settings.redis_url)
-    await commit(client, None, [Change("user", uid, (f"user:{uid}",))])
+    await commit(Batcher(client), None, [Change("user", uid, (f"user:{uid}",))])
     await client.aclose()
     assert persist_user(uid) == "missing"
     assert db["users"].find_one({"_id": ObjectId(uid)})["work"] == "kept"

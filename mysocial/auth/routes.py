@@ -11,7 +11,7 @@ import queues
 from mysocial.auth import cache
 from mysocial.auth.schemas import ForgotSchema, ResetSchema, SigninSchema, SignupSchema
 from mysocial.core import security
-from mysocial.core.appkeys import MEDIA, REDIS, SETTINGS
+from mysocial.core.appkeys import BATCH, MEDIA, REDIS, SETTINGS
 from mysocial.core.errors import BadRequest
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import now_iso
@@ -71,7 +71,7 @@ async def signup(request: web.Request) -> web.Response:
             cache.put(pipe, auth)
             users.put(pipe, user, created_ms)
 
-        await commit(app[REDIS], write, [Change("auth", auth_id, (cache.key(auth_id),)),
+        await commit(app[BATCH], write, [Change("auth", auth_id, (cache.key(auth_id),)),
                                          Change("user", user_id, (users.key(user_id),))])
     except BaseException:
         await cache.release(app, username, email)
@@ -147,7 +147,7 @@ async def change_password(request: web.Request, auth: dict, password: str) -> No
         "date": datetime.now(timezone.utc).strftime("%d/%m/%Y %H:%M"),
     }
     await commit(
-        app[REDIS],
+        app[BATCH],
         lambda pipe: cache.update(pipe, auth["_id"], {"password": hashed}),
         [Change("auth", auth["_id"], (cache.key(auth["_id"]),))],
         extra=lambda pipe: queues.email(pipe, "password-changed", auth["email"], details),

@@ -19,7 +19,7 @@ from mysocial.chat import cache, store
 from mysocial.chat.events import emit_chat_list, emit_views, view
 from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, SendSchema, UsersSchema
 from mysocial.core import realtime, security
-from mysocial.core.appkeys import MEDIA, REDIS
+from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import is_oid, now_iso
@@ -121,7 +121,7 @@ async def send_message(request: web.Request) -> web.Response:
         msg = new_message(msg_id, conv_id, sender, receiver, data, image, is_read, at)
         score = int(datetime.fromisoformat(at).timestamp() * 1000)
         [(seq, *unread)] = await commit(
-            app[REDIS],
+            app[BATCH],
             lambda pipe: cache.send(pipe, cache.new_conversation(conv_id, me_id, receiver_id, at), msg, score),
             [message_change(msg_id, conv_id),
              Change("conversation", conv_id, (cache.list_key(me_id), cache.list_key(receiver_id)))],
@@ -239,7 +239,7 @@ async def mark_as_read(request: web.Request) -> web.Response:
     for start in range(0, len(ids), READ_BATCH):
         batch = ids[start:start + READ_BATCH]
         await cache.messages(app, batch, for_write=True)
-        await commit(app[REDIS], lambda pipe: cache.mark_read(pipe, conv_id, me_id, batch),
+        await commit(app[BATCH], lambda pipe: cache.mark_read(pipe, conv_id, me_id, batch),
                      [message_change(m) for m in batch])
     await emit_last(app, conv_id, "message read")
     return json_response({"message": "Message marked as read"})
@@ -260,7 +260,7 @@ async def reaction(request: web.Request) -> web.Response:
     if msg.get("deleteForEveryone"):
         raise BadRequest("This message was deleted")
     (reactions,) = await commit(
-        app[REDIS],
+        app[BATCH],
         lambda pipe: cache.react(pipe, msg["_id"], me["username"], data["type"], data.get("reaction") or ""),
         [message_change(msg["_id"])],
     )
@@ -286,7 +286,7 @@ async def mark_as_deleted(request: web.Request) -> web.Response:
         raise NotFound("Message not found")
     if kind == "deleteForEveryone" and msg["senderId"] != me_id:
         raise Forbidden("Only the sender can delete a message for everyone")
-    await commit(app[REDIS], lambda pipe: cache.delete(pipe, msg, me_id, kind), [message_change(message_id)])
+    await commit(app[BATCH], lambda pipe: cache.delete(pipe, msg, me_id, kind), [message_change(message_id)])
     if kind == "deleteForEveryone" and msg.get("selectedImage"):
         try:
             await app[MEDIA].delete(message_id)

@@ -16,7 +16,7 @@ from mysocial.blocks import cache as blocks
 from mysocial.comments import cache
 from mysocial.comments.schemas import CommentSchema, EditCommentSchema
 from mysocial.core import security
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import is_oid, now_iso
@@ -71,7 +71,7 @@ async def add_comment(request: web.Request) -> web.Response:
     }
     note = access.notice(post, me, "comments", comment["_id"], f"{user['username']} commented on your post.",
                          comment=comment["comment"])
-    _, added, count = await commit(app[REDIS], lambda pipe: cache.add(pipe, comment, post),
+    _, added, count = await commit(app[BATCH], lambda pipe: cache.add(pipe, comment, post),
                                    changes(comment["_id"], post["_id"]),
                                    extra=(lambda pipe: queues.notify(pipe, note)) if note else None)
     if not added:
@@ -116,7 +116,7 @@ async def edit_comment(request: web.Request) -> web.Response:
     app = request.app
     post = await access.reachable(app, me["userId"], post_id)
     comment = await mine(request, me["userId"], post_id)
-    await commit(app[REDIS], lambda pipe: cache.edit(pipe, comment, data["comment"]), changes(comment["_id"], post_id))
+    await commit(app[BATCH], lambda pipe: cache.edit(pipe, comment, data["comment"]), changes(comment["_id"], post_id))
     updated = await cache.get(app, comment["_id"]) or {**comment, "comment": data["comment"]}
     current = await posts.get(app, post_id) or post
     await access.emit(app, "update comment", {**updated, "commentsCount": current["commentsCount"]},
@@ -135,7 +135,7 @@ async def delete_comment(request: web.Request) -> web.Response:
         raise NotFound(access.NOT_FOUND)
     comment = await mine(request, me["userId"], post_id)
     await cache.ready(app, post_id)
-    _, count = await commit(app[REDIS], lambda pipe: cache.delete(pipe, comment, post, time.time() * 1000),
+    _, count = await commit(app[BATCH], lambda pipe: cache.delete(pipe, comment, post, time.time() * 1000),
                             changes(comment["_id"], post_id, deleted=True))
     if count is None:
         raise NotFound(NOT_FOUND)

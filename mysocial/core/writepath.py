@@ -22,7 +22,7 @@ from redis.commands.core import AsyncScript
 import queues
 from mysocial.core.errors import ApiError
 from mysocial.core.reads import Read, finish_all
-from mysocial.core.redis import run_script
+from mysocial.core.redis import Batcher, run_script
 
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
@@ -84,7 +84,7 @@ Apply = Callable[[aredis.client.Pipeline], None]
 
 
 async def commit(
-    client: aredis.Redis,
+    redis: Batcher,
     apply: Apply | None,
     changes: Iterable[Change],
     *,
@@ -101,10 +101,13 @@ async def commit(
     Returns the results of the commands `apply` added, in order, then the reads' values.
     """
     changes = list(changes)
-    async with client.pipeline(transaction=True) as pipe:
+    sizes: list[int] = []
+
+    def queue(pipe) -> None:
+        start = len(pipe.command_stack)
         if apply is not None:
             apply(pipe)
-        n = len(pipe.command_stack)
+        sizes.append(len(pipe.command_stack) - start)
         if changes:
             keys = [key for change in changes for key in change.keys]  # PERSISTed by the script
             flags = [v for c in changes for v in (c.member, "1" if c.deleted else "0")]
@@ -113,20 +116,22 @@ async def commit(
                 queues.add_persists(pipe, [(change.kind, change.id) for change in changes])
         if extra is not None:
             extra(pipe)
-        first_read = len(pipe.command_stack)
+        sizes.append(len(pipe.command_stack) - start)
         for read in reads:
             read.queue(pipe)
-        results = await pipe.execute()
+
+    results = await redis.transaction(queue)
+    applied, first_read = sizes
     if not reads:
-        return results[:n]
-    return results[:n] + await finish_all(app, reads, results[first_read:])
+        return results[:applied]
+    return results[:applied] + await finish_all(app, reads, results[first_read:])
 
 
 NOT_READY = -1
 
 
 async def commit_ready(
-    client: aredis.Redis,
+    redis: Batcher,
     prepare: Callable[[], Awaitable[None]],
     apply: Apply,
     changes: Iterable[Change],
@@ -142,7 +147,7 @@ async def commit_ready(
     changes = list(changes)
     for _ in range(attempts):
         await prepare()
-        results = await commit(client, apply, changes, extra=extra)
+        results = await commit(redis, apply, changes, extra=extra)
         first = results[0] if results else None
         code = first[0] if isinstance(first, list) and first else first
         if code != NOT_READY:

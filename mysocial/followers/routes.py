@@ -8,7 +8,7 @@ from aiohttp import web
 import queues
 from mysocial.blocks import cache as blocks
 from mysocial.core import realtime, security
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.http import json_response, oid_param
 from mysocial.core.mongo import edge_id
@@ -45,7 +45,7 @@ async def pair_write(app: web.Application, a: str, b: str, apply, changes, extra
         await cache.ready(app, a, b)
         await blocks.ready(app)
 
-    return await commit_ready(app[REDIS], prepare, apply, changes, extra=extra)
+    return await commit_ready(app[BATCH], prepare, apply, changes, extra=extra)
 
 
 def user_changes(*user_ids: str) -> list[Change]:

@@ -14,7 +14,7 @@ from bson import ObjectId
 
 from mysocial.blocks import cache as blocks
 from mysocial.core import index, realtime, security
-from mysocial.core.appkeys import MEDIA, REDIS
+from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import is_oid, now_iso
@@ -62,7 +62,7 @@ async def add_image(request: web.Request, background: bool) -> web.Response:
         cache.add(pipe, image)
         set_user(pipe, user, fields)
 
-    await commit(app[REDIS], write, changes(image_id, user["_id"]))
+    await commit(app[BATCH], write, changes(image_id, user["_id"]))
     updated = await users.get(app, user["_id"]) or {**user, **fields}
     await tell_everyone(app, user, "update user", updated)
     return json_response({"message": ADDED, "image": image})
@@ -98,7 +98,7 @@ async def remove(app: web.Application, user: dict, image: dict) -> None:
         if clears:
             set_user(pipe, user, NO_BACKGROUND)
 
-    results = await commit(app[REDIS], write, changes(image["_id"], user["_id"], deleted=True))
+    results = await commit(app[BATCH], write, changes(image["_id"], user["_id"], deleted=True))
     if results[0] is None:
         raise NotFound("Image not found")
     await tell_everyone(app, user, "delete image", image["_id"])

@@ -5,7 +5,7 @@ from aiohttp import web
 
 from mysocial.blocks import cache as blocks
 from mysocial.core import realtime, security
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import NotFound
 from mysocial.core.http import json_response, oid_param
 from mysocial.core.writepath import Change, commit, commit_ready
@@ -44,7 +44,7 @@ async def mark_as_read(request: web.Request) -> web.Response:
         await cache.get(app, notification_id)
 
     [result] = await commit_ready(
-        app[REDIS], prepare,
+        app[BATCH], prepare,
         lambda pipe: cache.mark_read(pipe, me, notification_id),
         [Change("notification", notification_id, (cache.key(notification_id),))],
     )
@@ -59,7 +59,7 @@ async def delete(request: web.Request) -> web.Response:
     me, notification_id = await mine(request)
     app = request.app
     removed, _ = await commit(
-        app[REDIS], lambda pipe: cache.remove(pipe, me, notification_id), [Change("notification", notification_id, deleted=True)]
+        app[BATCH], lambda pipe: cache.remove(pipe, me, notification_id), [Change("notification", notification_id, deleted=True)]
     )
     if not removed:
         raise NotFound(NOT_FOUND)

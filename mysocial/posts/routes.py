@@ -9,7 +9,7 @@ from bson import ObjectId
 
 from mysocial.blocks import cache as blocks
 from mysocial.core import index, security
-from mysocial.core.appkeys import MEDIA, REDIS
+from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import now_iso
@@ -99,7 +99,7 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
         index.restore(pipe, users.USER, user["_id"], user)
         index.bump(pipe, users.key(user["_id"]), "postsCount", 1)
 
-    *_, hidden = await commit(app[REDIS], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
+    *_, hidden = await commit(app[BATCH], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
                                                   Change("user", user["_id"], (users.key(user["_id"]),))],
                               reads=[blocks.hidden(user["_id"])], app=app)
     await access.emit(app, "add post", post, await access.audience(app, post, hidden))
@@ -161,7 +161,7 @@ async def edit(request: web.Request, schema, message: str, media: Media) -> web.
         fields["privacy"] = data["privacy"]
     fields.update(await media(app, post, data))
     before = await access.audience(app, post)
-    await commit(app[REDIS], lambda pipe: cache.update(pipe, post, fields),
+    await commit(app[BATCH], lambda pipe: cache.update(pipe, post, fields),
                  [Change("post", post_id, (cache.key(post_id),))])
     updated = await cache.get(app, post_id) or {**post, **fields}
     after = await access.audience(app, updated)
@@ -201,7 +201,7 @@ async def delete_post(request: web.Request) -> web.Response:
         index.restore(pipe, users.USER, user["_id"], user)
         cache.delete(pipe, post, time.time() * 1000, users.key(user["_id"]))
 
-    await commit(app[REDIS], write, [Change("post", post_id, (cache.key(post_id),), deleted=True),
+    await commit(app[BATCH], write, [Change("post", post_id, (cache.key(post_id),), deleted=True),
                                      Change("user", user["_id"], (users.key(user["_id"]),))])
     await access.emit(app, "delete post", post_id, audience)
     return json_response({"message": "Post deleted successfully"})

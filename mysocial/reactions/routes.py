@@ -8,7 +8,7 @@ from aiohttp import web
 import queues
 from mysocial.blocks import cache as blocks
 from mysocial.core import security
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import now_iso
@@ -41,7 +41,7 @@ async def change(app: web.Application, post: dict, user: dict, doc: dict | None,
         cache.react(pipe, post_id, user["username"], doc, current["type"] if current else "", time.time() * 1000)
 
     *_, previous, counts, hidden = await commit(
-        app[REDIS], write,
+        app[BATCH], write,
         [Change("reaction", rid, (cache.key(rid),), deleted=doc is None), Change("post", post_id, (posts.key(post_id),))],
         extra=(lambda pipe: queues.notify(pipe, note)) if note else None,
         reads=[posts.reactions_read(post_id), blocks.hidden(post["userId"])], app=app)

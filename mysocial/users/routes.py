@@ -9,7 +9,7 @@ from mysocial.auth import cache as auth_cache
 from mysocial.auth.routes import change_password
 from mysocial.blocks import cache as blocks
 from mysocial.core import security
-from mysocial.core.appkeys import MONGO, REDIS
+from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import is_oid
@@ -117,7 +117,7 @@ async def update_user(request: web.Request, change: Callable[[dict], dict]) -> d
     fields = change(user)
     if fields:
         await commit(
-            request.app[REDIS],
+            request.app[BATCH],
             lambda pipe: cache.update(pipe, me["userId"], fields),
             [Change("user", me["userId"], (cache.key(me["userId"]),))],
         )
