@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from tests.conftest import PNG, bearer, data_keys, signup
+from tests.conftest import PNG, bearer, redis_state, signup
 
 CHAT = "/api/v1/chat/message"
 
@@ -69,9 +69,8 @@ async def chat_list(client, who: Person) -> list[dict]:
 
 def state(r, db) -> tuple:
     """Everything a request could have written: every Redis key's value, and the chat collections."""
-    keys = sorted(data_keys(r))
     return (
-        {k: r.dump(k) for k in keys},
+        redis_state(r),
         list(db["messages"].find().sort("_id")),
         list(db["conversations"].find().sort("_id")),
     )

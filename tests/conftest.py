@@ -241,3 +241,23 @@ def data_keys(r: redis.Redis) -> set[bytes]:
     read path's "index rebuilt" markers (`*:synced`, `*:loaded`) are left out."""
     return {k for k in r.keys("*")
             if not k.startswith((b"ratelimit:", b"presence:")) and not k.endswith((b":synced", b":loaded"))}
+
+
+def value_of(r: redis.Redis, key: bytes):
+    """A key's value by type. Not DUMP: a read can move a big hash's incremental rehash on,
+    which reorders its serialized form without changing it."""
+    kind = r.type(key)
+    if kind == b"hash":
+        return r.hgetall(key)
+    if kind == b"set":
+        return sorted(r.smembers(key))
+    if kind == b"zset":
+        return r.zrange(key, 0, -1, withscores=True)
+    if kind == b"list":
+        return r.lrange(key, 0, -1)
+    return r.dump(key)
+
+
+def redis_state(r: redis.Redis) -> dict:
+    """Every key a write could leave, with its value: equal states mean nothing was written."""
+    return {key: value_of(r, key) for key in sorted(data_keys(r))}

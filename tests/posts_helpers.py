@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from mysocial.blocks import cache as blocks
 from mysocial.core.redis import async_client
 from mysocial.followers import cache as follows
-from tests.conftest import bearer, data_keys, signup
+from tests.conftest import bearer, signup
 
 API = "/api/v1"
 MP4 = "data:video/mp4;base64," + base64.b64encode(b"\x00\x00\x00\x18ftypmp42fake").decode()
@@ -69,11 +69,6 @@ async def follow(settings, follower: User, followee: User) -> None:
 
 async def block(settings, blocker: User, blocked: User) -> None:
     await _pipe(settings, lambda pipe: blocks.block(pipe, blocker.id, blocked.id))
-
-
-def redis_state(r) -> dict:
-    """Every key with its serialized value: equal before and after means nothing was written."""
-    return {key: r.dump(key) for key in sorted(data_keys(r))}
 
 
 def mongo_state(db) -> dict:

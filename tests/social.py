@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.conftest import bearer, data_keys, signup
+from tests.conftest import bearer, signup
 
 API = "/api/v1"
 
@@ -37,11 +37,6 @@ async def call(client, method: str, path: str, who: Member | None, status: int =
     if status >= 400:
         assert body["statusCode"] == status and body["status"] == "error" and body["message"], body
     return body
-
-
-def snapshot(r) -> dict:
-    """Every Redis key and its serialized value (presence aside): equal snapshots = nothing written."""
-    return {k: r.dump(k) for k in sorted(data_keys(r))}
 
 
 def socket_url(client) -> str:

@@ -6,8 +6,8 @@ import asyncio
 from bson import ObjectId
 
 from mysocial.core.writepath import PENDING
-from tests.conftest import settle
-from tests.social import call, connect, join, snapshot, user_hash_counts
+from tests.conftest import redis_state, settle
+from tests.social import call, connect, join, user_hash_counts
 
 
 def stored_user(db, user_id: str) -> dict:
@@ -114,14 +114,14 @@ async def test_block_racing_follows_leaves_no_follow(client, r, db, drain):
 async def test_block_bad_input_writes_nothing(client, r, db):
     alice, bobby = await join(client, "alice", "bobby")
     await call(client, "GET", f"/user/profile/{bobby.id}", alice)  # loads the block sets (a read)
-    before = snapshot(r)
+    before = redis_state(r)
     unknown = str(ObjectId())
     for route in ("block", "unblock"):
         assert (await call(client, "PUT", f"/user/{route}/nope", alice, 400))["message"] == "Invalid user id"
         assert (await call(client, "PUT", f"/user/{route}/{alice.id}", alice, 400))["message"] == "You cannot block yourself"
         await call(client, "PUT", f"/user/{route}/{unknown}", alice, 404)
         await call(client, "PUT", f"/user/{route}/{bobby.id}", None, 401)
-    assert snapshot(r) == before
+    assert redis_state(r) == before
     assert db["blocks"].count_documents({}) == 0
 
 

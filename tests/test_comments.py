@@ -7,7 +7,8 @@ import pytest
 from bson import ObjectId
 from rq import Queue
 
-from tests.posts_helpers import call, feed, mongo_state, post, redis_state, users
+from tests.conftest import redis_state
+from tests.posts_helpers import call, feed, mongo_state, post, users
 
 LIVE = {"_deleted": {"$ne": True}}
 

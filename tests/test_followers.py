@@ -8,8 +8,8 @@ from bson import ObjectId
 from mysocial.core.appkeys import REDIS
 from mysocial.core.mail import read_outbox
 from mysocial.core.writepath import PENDING
-from tests.conftest import settle
-from tests.social import call, connect, join, snapshot, user_hash_counts
+from tests.conftest import redis_state, settle
+from tests.social import call, connect, join, user_hash_counts
 
 
 def live_follows(db, **query) -> list[dict]:
@@ -112,7 +112,7 @@ async def test_follow_bad_input_writes_nothing(client, r, db):
     alice, bobby = await join(client, "alice", "bobby")
     await call(client, "GET", "/user/following", alice)  # loads the follow lists (a read)
     await call(client, "GET", f"/user/followers/{bobby.id}", alice)
-    before = snapshot(r)
+    before = redis_state(r)
     unknown = str(ObjectId())
     assert (await call(client, "PUT", "/user/follow/nope", alice, 400))["message"] == "Invalid user id"
     assert (await call(client, "PUT", f"/user/follow/{alice.id}", alice, 400))["message"] == "You cannot follow yourself"
@@ -127,7 +127,7 @@ async def test_follow_bad_input_writes_nothing(client, r, db):
     await call(client, "GET", "/user/followers/nope", alice, 400)
     await call(client, "GET", f"/user/followers/{unknown}", alice, 404)
     await call(client, "GET", "/user/following", None, 401)
-    assert snapshot(r) == before
+    assert redis_state(r) == before
     assert db["follows"].count_documents({}) == 0
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from bson import ObjectId
 
-from tests.conftest import PNG, settle
-from tests.posts_helpers import block, call, mongo_state, redis_state, users
+from tests.conftest import PNG, redis_state, settle
+from tests.posts_helpers import block, call, mongo_state, users
 
 LIVE = {"_deleted": {"$ne": True}}
 

@@ -7,8 +7,8 @@ import queues
 from mysocial.core.appkeys import REDIS
 from mysocial.core.mail import read_outbox
 from mysocial.core.writepath import PENDING
-from tests.conftest import settle
-from tests.social import Member, call, connect, join, snapshot
+from tests.conftest import redis_state, settle
+from tests.social import Member, call, connect, join
 from workers import notifications as job
 
 
@@ -92,7 +92,7 @@ async def test_only_the_recipient_may_mark_or_delete(client, r, db, drain):
     await drain()
     [note] = (await call(client, "GET", "/notifications", bobby))["notifications"]
     await call(client, "GET", "/notifications", alice)  # loads alice's (empty) list: a read
-    before, before_doc = snapshot(r), stored(db, note["_id"])
+    before, before_doc = redis_state(r), stored(db, note["_id"])
     for method in ("PUT", "DELETE"):
         await call(client, method, f"/notification/{note['_id']}", alice, 404)
         await call(client, method, f"/notification/{ObjectId()}", bobby, 404)
@@ -100,7 +100,7 @@ async def test_only_the_recipient_may_mark_or_delete(client, r, db, drain):
         assert msg == "Invalid notification id"
         await call(client, method, f"/notification/{note['_id']}", None, 401)
     await call(client, "GET", "/notifications", None, 401)
-    assert snapshot(r) == before
+    assert redis_state(r) == before
     await drain()
     assert stored(db, note["_id"]) == before_doc
 

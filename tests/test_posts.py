@@ -9,8 +9,8 @@ from bson import ObjectId
 
 from mysocial.core.writepath import PENDING
 from mysocial.posts import store as posts_store
-from tests.conftest import PNG
-from tests.posts_helpers import MP4, call, feed, feed_ids, mongo_state, post, redis_state, users
+from tests.conftest import PNG, redis_state
+from tests.posts_helpers import MP4, call, feed, feed_ids, mongo_state, post, users
 from workers.posts import persist_post
 
 LIVE = {"_deleted": {"$ne": True}}

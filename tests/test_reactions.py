@@ -9,7 +9,8 @@ from bson import ObjectId
 from rq import Queue
 
 from mysocial.reactions.cache import reaction_id
-from tests.posts_helpers import KINDS, call, feed, mongo_state, post, redis_state, users
+from tests.conftest import redis_state
+from tests.posts_helpers import KINDS, call, feed, mongo_state, post, users
 
 LIVE = {"_deleted": {"$ne": True}}
 

@@ -101,7 +101,7 @@ async def send_message(request: web.Request) -> web.Response:
     conv_id = data.get("conversationId") or None
     # Read at once when the receiver has this chat open (the server decides, not the client's isRead).
     receiver, sender, blocked, is_read, *conv = await read_all(
-        app, users.read(app, receiver_id), users.read(app, me_id), blocks.blocked_between(me_id, receiver_id),
+        app, users.card(app, receiver_id), users.card(app, me_id), blocks.blocked_between(me_id, receiver_id),
         cache.open_read(receiver_id, me_id), *([cache.conversation_read(conv_id)] if conv_id else []))
     if receiver is None or sender is None:
         raise NotFound("User not found")

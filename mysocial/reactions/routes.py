@@ -59,7 +59,7 @@ async def load(app: web.Application, me: dict, post_id: str) -> tuple[dict | Non
     """The post, my user, whom I am in a block with, and my reaction to the post: one round trip.
     (The reaction's id comes from my username, which never changes.)"""
     post, user, hidden, current, loaded = await read_all(
-        app, posts.read(app, post_id), users.read(app, me["userId"]), blocks.hidden(me["userId"]),
+        app, posts.read(app, post_id), users.card(app, me["userId"]), blocks.hidden(me["userId"]),
         cache.read(app, cache.reaction_id(post_id, me["username"])), cache.ready_read(post_id))
     if user is None:
         raise NotFound("User not found")

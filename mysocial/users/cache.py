@@ -6,10 +6,12 @@ loss they are rebuilt from MongoDB on first use (`users:synced` marks it done).
 """
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
 from mysocial.core.appkeys import MONGO, REDIS
 from mysocial.core.cache import Kind, doc, read_for_write, read_many, read_through
+from mysocial.core.metrics import cache_result
 from mysocial.core.reads import Read
 from mysocial.core.errors import NotFound
 from mysocial.core.redis import to_hash
@@ -38,6 +40,23 @@ async def get(app: web.Application, user_id: str) -> dict | None:
 def read(app: web.Application, user_id: str) -> Read:
     """`get` as a `Read` (mysocial.core.reads)."""
     return doc(USER, user_id, lambda uid: store.find(app[MONGO], uid))
+
+
+CARD = ("_id", "username", "email", "avatarColor", "profilePicture")
+
+
+def card(app: web.Application, user_id: str) -> Read:
+    """The fields other documents copy from a user (CARD), as a `Read`: a user hash has
+    some thirty fields, and a write that only copies these need not decode them all."""
+    async def finish(app_: web.Application, replies: list) -> dict | None:
+        values = replies[0]
+        cache_result(values[0] is not None)
+        if values[0] is None:
+            user = await get(app_, user_id)
+            return user and {name: user.get(name, "") for name in CARD}
+        return {name: orjson.loads(value) for name, value in zip(CARD, values) if value is not None}
+
+    return Read(lambda pipe: pipe.hmget(key(user_id), CARD), 1, finish)
 
 
 async def require(app: web.Application, user_id: str) -> dict:
