@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 
-from aiohttp import web
 
 from bench.app import create_bench_app
 from mysocial import config
-from mysocial.cli import _use_uvloop
+from mysocial.cli import run_api
 from mysocial.core import logs
 
 
@@ -25,9 +23,7 @@ def main(argv: list[str] | None = None) -> None:
     pin({args.cpu} if args.cpu is not None else None)
     settings = config.load()
     logs.setup(settings.log_level, settings.log_format)
-    _use_uvloop()
-    web.run_app(create_bench_app(settings), host=settings.host, port=settings.port, access_log=None,
-                print=lambda *_: logging.getLogger("bench").warning("listening on %s", settings.port))
+    run_api(create_bench_app(settings), settings, f"bench API listening on {settings.port}")
 
 
 if __name__ == "__main__":

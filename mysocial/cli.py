@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 
@@ -26,15 +27,37 @@ def _use_uvloop() -> None:
     uvloop.install()
 
 
-def serve(settings: config.Settings) -> None:
+GC_THRESHOLDS = (10_000, 20, 20)
+
+
+async def _freeze_heap(app) -> None:
+    """What start-up built lives as long as the process: keep it out of every later collection."""
+    gc.collect()
+    gc.freeze()
+
+
+def run_api(app, settings: config.Settings, listening: str) -> None:
+    """Serve `app` until SIGTERM/SIGINT, on uvloop when installed.
+
+    The garbage collector is tuned for a server: the start-up heap (modules,
+    schemas, routes) is frozen, and young collections run every 10,000
+    allocations instead of 700. With 500 sockets on an instance, full
+    collections of the default settings paused it ~100 ms during a broadcast
+    (bench/fanout.py).
+    """
     from aiohttp import web
 
+    _use_uvloop()
+    gc.set_threshold(*GC_THRESHOLDS)
+    app.on_startup.append(_freeze_heap)
+    web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=30, access_log=None,
+                print=lambda *_: logging.getLogger("mysocial").info(listening))
+
+
+def serve(settings: config.Settings) -> None:
     from mysocial.app import create_app
 
-    _use_uvloop()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=30,
-                access_log=None, print=lambda *_: logging.getLogger("mysocial").info(
-                    "API listening on %s:%s (%s)", settings.host, settings.port, settings.env))
+    run_api(create_app(settings), settings, f"API listening on {settings.host}:{settings.port} ({settings.env})")
 
 
 def main(argv: list[str] | None = None) -> None:
