@@ -11,7 +11,7 @@ from mysocial.core.redis import Batcher, async_client
 
 @pytest.fixture
 async def batcher(settings):
-    client = async_client(settings.redis_url)
+    client = async_client(settings.redis_url, retries=0)
     yield Batcher(client)
     await client.aclose()
 
@@ -66,9 +66,43 @@ async def test_an_error_goes_to_its_own_request_only(batcher, r):
 
 
 async def test_a_lost_connection_fails_the_waiting_requests(settings):
-    client = async_client("redis://127.0.0.1:1/0")  # nothing listens there
+    client = async_client("redis://127.0.0.1:1/0", retries=0)  # nothing listens there
     batcher = Batcher(client)
     outcomes = await asyncio.gather(batcher.run(lambda p: p.get("x")), batcher.transaction(lambda p: p.incr("x")),
                                     return_exceptions=True)
     assert all(isinstance(o, redis.ConnectionError) for o in outcomes)
+    await client.aclose()
+
+
+async def test_a_transaction_whose_reply_was_lost_is_not_run_again(settings, r):
+    """A proxy relays the connection, but drops it instead of relaying the reply to EXEC. The
+    request fails; the increment happened once (a retry would have applied it twice)."""
+    redis_port = int(settings.redis_url.rsplit(":", 1)[1].split("/")[0])
+
+    async def relay(reader, writer):
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", redis_port)
+        exec_sent = asyncio.Event()
+
+        async def to_redis():
+            while data := await reader.read(65536):
+                upstream_writer.write(data)
+                if b"EXEC" in data:
+                    exec_sent.set()
+
+        forward = asyncio.create_task(to_redis())
+        while data := await upstream_reader.read(65536):
+            if exec_sent.is_set():
+                break  # Redis ran the transaction and answered; the answer is lost
+            writer.write(data)
+        forward.cancel()
+        writer.close()
+        upstream_writer.close()
+
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    client = async_client(f"redis://127.0.0.1:{port}/0", retries=0)
+    with pytest.raises(redis.ConnectionError):
+        await Batcher(client).transaction(lambda p: p.incr("applied"))
+    assert r.get("applied") == b"1"
+    proxy.close()
     await client.aclose()

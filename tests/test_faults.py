@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def write_users(settings, count: int) -> list[str]:
     """`count` documents through the write path, as fast as the API would write them."""
-    client = async_client(settings.redis_url)
+    client = async_client(settings.redis_url, retries=0)
     ids = [str(ObjectId()) for _ in range(count)]
 
     async def one(uid: str) -> None:

@@ -15,7 +15,7 @@ def user_doc(user_id: str, **fields) -> dict:
 
 
 async def write_user(settings, user_id: str, **fields) -> None:
-    client = async_client(settings.redis_url)
+    client = async_client(settings.redis_url, retries=0)
     key = f"user:{user_id}"
     await commit(Batcher(client), lambda p: p.hset(key, mapping=to_hash(user_doc(user_id, **fields))),
                  [Change("user", user_id, (key,))])
@@ -88,7 +88,7 @@ async def test_deleted_entry_becomes_tombstone_and_stale_write_refused(settings,
     uid = str(ObjectId())
     await write_user(settings, uid, work="v1")
     v1 = int(r.hget(PENDING, f"user:{uid}"))
-    client = async_client(settings.redis_url)
+    client = async_client(settings.redis_url, retries=0)
     await commit(Batcher(client), lambda p: p.delete(f"user:{uid}"), [Change("user", uid, deleted=True)])
     await client.aclose()
     assert persist_user(uid) == "stored"
@@ -103,7 +103,7 @@ async def test_missing_cache_entry_is_never_taken_for_a_delete(settings, r, db):
     await write_user(settings, uid, work="kept")
     assert persist_user(uid) == "stored"
     r.delete(f"user:{uid}")  # evicted after it was persisted
-    client = async_client(settings.redis_url)
+    client = async_client(settings.redis_url, retries=0)
     await commit(Batcher(client), None, [Change("user", uid, (f"user:{uid}",))])
     await client.aclose()
     assert persist_user(uid) == "missing"

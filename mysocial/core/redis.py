@@ -54,9 +54,10 @@ ASYNC_OPTIONS = {"connection_class": HiredisPacking, "socket_timeout": None, "so
                  "socket_keepalive": True, "socket_keepalive_options": KEEPALIVE}
 
 
-def async_client(url: str) -> aredis.Redis:
-    """Reconnects (a few quick retries) when Redis restarted under a pooled connection."""
-    return aredis.Redis.from_url(url, max_connections=256, retry=AsyncRetry(ExponentialBackoff(0.2, 0.005), 3),
+def async_client(url: str, retries: int = 3) -> aredis.Redis:
+    """`retries` quick retries of a command that met a connection error (Redis restarting).
+    A pooled connection whose Redis restarted is replaced before use either way."""
+    return aredis.Redis.from_url(url, max_connections=256, retry=AsyncRetry(ExponentialBackoff(0.2, 0.005), retries),
                                  retry_on_error=[redis.ConnectionError], **ASYNC_OPTIONS)
 
 
@@ -90,6 +91,8 @@ class Batcher:
     """
 
     def __init__(self, client: aredis.Redis):
+        """`client` should not retry (`async_client(url, retries=0)`): a batch whose connection
+        broke after Redis ran it must not run again, or a transaction would apply twice."""
         self._client = client
         self._callbacks = client.response_callbacks
         self._waiting: list[_Waiting] = []
@@ -165,11 +168,13 @@ _NOT_FOR_CALLBACKS = ("keys", NEVER_DECODE, EMPTY_RESPONSE)
 def redis_ctx(settings: Settings):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         client = async_client(settings.redis_url)
+        batched = async_client(settings.redis_url, retries=0)
         await client.ping()
         app[REDIS] = client
-        app[BATCH] = Batcher(client)
+        app[BATCH] = Batcher(batched)
         yield
         await client.aclose()
+        await batched.aclose()
 
     return ctx
 
