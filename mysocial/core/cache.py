@@ -14,9 +14,9 @@ import redis.asyncio as aredis
 from aiohttp import web
 from redis.commands.core import AsyncScript
 
-from mysocial.core.appkeys import REDIS, SETTINGS
+from mysocial.core.appkeys import BATCH, REDIS, SETTINGS
 from mysocial.core.metrics import cache_result
-from mysocial.core.reads import Read
+from mysocial.core.reads import Read, read_one
 from mysocial.core.redis import from_hash, to_hash
 from mysocial.core.writepath import PENDING_DELETES
 
@@ -75,9 +75,7 @@ def fill_args(kind: Kind, doc_id: str, doc: dict, ttl: int) -> tuple[list, list]
 
 async def read_through(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
     """The cached document, else MongoDB's (filled in unless it was deleted meanwhile)."""
-    raw = await app[REDIS].hgetall(kind.key(doc_id))
-    cache_result(bool(raw))
-    return from_hash(raw) if raw else await _fill(app, kind, doc_id, load)
+    return await read_one(app, doc(kind, doc_id, load))
 
 
 def doc(kind: Kind, doc_id: str, load: Loader) -> Read:
@@ -110,10 +108,12 @@ async def read_many(app: web.Application, kind: Kind, ids: Iterable[str], load: 
     ids = list(ids)
     if not ids:
         return []
-    async with app[REDIS].pipeline(transaction=False) as pipe:
+
+    def queue(pipe) -> None:
         for doc_id in ids:
             pipe.hgetall(kind.key(doc_id))
-        raws = await pipe.execute()
+
+    raws = await app[BATCH].run(queue)
     cache_result(True, sum(1 for raw in raws if raw))
     docs = []
     for doc_id, raw in zip(ids, raws):
