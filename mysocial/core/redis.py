@@ -14,6 +14,7 @@ from aiohttp import web
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.client import EMPTY_RESPONSE, NEVER_DECODE
+from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
@@ -50,8 +51,12 @@ KEEPALIVE = {getattr(socket, name): value for name, value in
 # redis-py's asyncio client runs each send in a task and each reply in a timeout scope for
 # it, which doubled its CPU per command (bench: a 20-command write transaction 590 -> 320 us).
 # TCP keepalive finds a dead connection within about 25 s; connecting still times out at 5 s.
+# Maintenance notifications (a Redis Enterprise/Cloud feature) are off: with them on, the pool
+# no longer treats a pooled connection with unread data (EOF from a restarted Redis) as stale,
+# and the first command on it fails instead of reconnecting.
 ASYNC_OPTIONS = {"connection_class": HiredisPacking, "socket_timeout": None, "socket_connect_timeout": 5,
-                 "socket_keepalive": True, "socket_keepalive_options": KEEPALIVE}
+                 "socket_keepalive": True, "socket_keepalive_options": KEEPALIVE,
+                 "maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
 def async_client(url: str, retries: int = 3) -> aredis.Redis:
