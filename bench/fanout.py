@@ -96,7 +96,7 @@ def run(clients: int = 1000, processes: int = 4, events: int = 20, interval: flo
         started = time.monotonic()
         for count in per:
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "bench.fanout", "client", "--secret", stack.jwt_secret, "--count", str(count),
+                [sys.executable, "-m", "bench.fanout", "client", f"--secret={stack.jwt_secret}", "--count", str(count),
                  "--offset", str(offset), "--expect", str(events), *[a for u in stack.urls for a in ("--url", u)]],
                 stdout=subprocess.PIPE, text=True, env=stack.env()))
             offset += count
