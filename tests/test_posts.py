@@ -8,6 +8,7 @@ import pytest
 from bson import ObjectId
 
 from mysocial.core.writepath import PENDING
+from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
 from tests.conftest import PNG, redis_state
 from tests.posts_helpers import MP4, call, feed, feed_ids, mongo_state, post, users
@@ -18,6 +19,27 @@ LIVE = {"_deleted": {"$ne": True}}
 
 def stored(db, post_id: str) -> dict | None:
     return db["posts"].find_one({"_id": ObjectId(post_id), **LIVE})
+
+
+async def test_a_post_is_counted_when_its_authors_hash_expired_before_the_commit(client, db, r, drain, monkeypatch):
+    """The author's hash is read, then expires before the write commits: the post still counts
+    once, in Redis and in MongoDB."""
+    (alice,) = await users(client, "alice")
+    await drain()
+    create = posts_cache.create
+
+    def create_after_expiry(pipe, doc):
+        create(pipe, doc)
+        pipe.delete(f"user:{alice.id}")  # inside the transaction, just before postsCount is bumped
+
+    monkeypatch.setattr(posts_cache, "create", create_after_expiry)
+    await post(client, alice, post="first")
+    monkeypatch.undo()
+    await post(client, alice, post="second")
+    me = await call(client, "GET", "/currentuser", alice)
+    assert me["user"]["postsCount"] == 2
+    await drain()
+    assert db["users"].find_one({"_id": ObjectId(alice.id)})["postsCount"] == 2
 
 
 async def test_create_text_post_is_cached_answered_and_persisted(client, db, r, drain):

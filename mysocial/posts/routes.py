@@ -13,6 +13,7 @@ from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import now_iso
+from mysocial.core.reads import read_one
 from mysocial.core.writepath import Change, commit
 from mysocial.posts import access, cache
 from mysocial.posts.schemas import (
@@ -90,18 +91,21 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
     me = security.me(request)
     data = await body(request, schema)
     app = request.app
-    user = await users.require(app, me["userId"])
+    user = await read_one(app, users.card(app, me["userId"]))
+    if user is None:
+        raise NotFound("User not found")
     media = await upload(app, data[kind], kind) if kind else {}
     post = new_post(user, data, media)
 
     def write(pipe) -> None:
         cache.create(pipe, post)
-        index.restore(pipe, users.USER, user["_id"], user)
         index.bump(pipe, users.key(user["_id"]), "postsCount", 1)
 
-    *_, hidden = await commit(app[BATCH], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
-                                                  Change("user", user["_id"], (users.key(user["_id"]),))],
-                              reads=[blocks.hidden(user["_id"])], app=app)
+    *_, counted, hidden = await commit(app[BATCH], write, [Change("post", post["_id"], (cache.key(post["_id"]),)),
+                                                           Change("user", user["_id"], (users.key(user["_id"]),))],
+                                       reads=[blocks.hidden(user["_id"])], app=app)
+    if counted is None:  # the author's hash expired since it was read: count the post on a fresh copy
+        await users.add_to_count(app, user["_id"], "postsCount", 1)
     await access.emit(app, "add post", post, await access.audience(app, post, hidden))
     return json_response({"message": message, "post": post}, status=201)
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
-from mysocial.core.appkeys import MONGO, REDIS
+from mysocial.core import index
+from mysocial.core.appkeys import BATCH, MONGO, REDIS
 from mysocial.core.cache import Kind, doc, read_for_write, read_many, read_through
 from mysocial.core.metrics import cache_result
 from mysocial.core.reads import Read
-from mysocial.core.errors import NotFound
+from mysocial.core.errors import ApiError, NotFound
 from mysocial.core.redis import to_hash
+from mysocial.core.writepath import Change, commit
 from mysocial.users import store
 
 USERS = "users"
@@ -74,6 +76,19 @@ async def get_for_write(app: web.Application, user_id: str) -> dict | None:
 
 async def get_many(app: web.Application, user_ids) -> list[dict]:
     return await read_many(app, USER, user_ids, lambda uid: store.find(app[MONGO], uid))
+
+
+async def add_to_count(app: web.Application, user_id: str, field: str, delta: int, attempts: int = 3) -> None:
+    """Add `delta` to a counter of a user whose hash was missing when a write tried to
+    (`index.bump` answered None): the hash is read through from MongoDB, then bumped."""
+    for _ in range(attempts):
+        if await get(app, user_id) is None:
+            return
+        [value] = await commit(app[BATCH], lambda pipe: index.bump(pipe, key(user_id), field, delta),
+                               [Change("user", user_id, (key(user_id),))])
+        if value is not None:
+            return
+    raise ApiError("Service busy, please try again", 503)
 
 
 def put(pipe, doc: dict, created_ms: float) -> None:
