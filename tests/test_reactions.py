@@ -8,6 +8,7 @@ import pytest
 from bson import ObjectId
 from rq import Queue
 
+from mysocial.posts import cache as posts_cache
 from mysocial.reactions.cache import reaction_id
 from tests.conftest import redis_state
 from tests.posts_helpers import KINDS, call, feed, mongo_state, post, users
@@ -116,6 +117,29 @@ async def test_bad_reaction_requests_write_nothing(client, db, r, drain, method,
     assert redis_state(r) == before
     await drain()
     assert mongo_state(db) == mongo_before
+
+
+async def test_a_reaction_to_a_post_whose_hash_expired_before_the_commit_counts_once(client, db, r, drain,
+                                                                                   monkeypatch):
+    """The post is read, then its hash expires before the write commits: the post comes back as
+    it was, with the reaction counted once, in Redis and in MongoDB."""
+    author, fan = await users(client, "author", "fanny")
+    pid = (await post(client, author, post="kept as it was"))["_id"]
+    await drain()
+    before = r.hgetall(f"post:{pid}")
+    restore = posts_cache.restore
+
+    def restore_after_expiry(pipe, doc, encoded=None):
+        pipe.delete(f"post:{doc['_id']}")  # inside the transaction, just before the post is put back and counted
+        restore(pipe, doc, encoded)
+
+    monkeypatch.setattr(posts_cache, "restore", restore_after_expiry)
+    await react(client, fan, pid, "love", author.id)
+    monkeypatch.undo()
+    after = r.hgetall(f"post:{pid}")
+    assert after == {**before, b"reactions.love": b"1"}
+    await drain()
+    assert db["posts"].find_one({"_id": ObjectId(pid)})["reactions"]["love"] == 1
 
 
 async def test_fifty_users_reacting_at_once_count_exactly(client, db, r, drain):

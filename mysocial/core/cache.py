@@ -69,8 +69,10 @@ def pairs(doc: dict) -> list:
     return flat
 
 
-def fill_args(kind: Kind, doc_id: str, doc: dict, ttl: int) -> tuple[list, list]:
-    return [kind.key(doc_id), PENDING_DELETES, kind.gone], [ttl, kind.member(doc_id), doc_id, *pairs(doc)]
+def fill_args(kind: Kind, doc_id: str, doc: dict | None, ttl: int, encoded: dict | None = None) -> tuple[list, list]:
+    """`encoded`: the hash fields as Redis returned them, sent back as they are instead of `doc`."""
+    flat = [v for pair in encoded.items() for v in pair] if encoded else pairs(doc)
+    return [kind.key(doc_id), PENDING_DELETES, kind.gone], [ttl, kind.member(doc_id), doc_id, *flat]
 
 
 async def read_through(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:

@@ -113,9 +113,10 @@ async def ids(app: web.Application, kind: Kind, index: str, load: EntriesLoader,
 
 # --- writes (inside a write-path transaction) --------------------------------
 
-def restore(pipe, kind: Kind, doc_id: str, doc: dict) -> None:
-    """Put an evicted document back before changing part of it; never a deleted one."""
-    run_script(pipe, fill_script, *fill_args(kind, doc_id, doc, 0))
+def restore(pipe, kind: Kind, doc_id: str, doc: dict | None, encoded: dict | None = None) -> None:
+    """Put an evicted document back before changing part of it; never a deleted one.
+    (`encoded`: its hash as read, to send back without encoding `doc` again.)"""
+    run_script(pipe, fill_script, *fill_args(kind, doc_id, doc, 0, encoded))
 
 
 def patch(pipe, key: str, fields: dict) -> None:

@@ -34,8 +34,11 @@ RECONCILED_KEY = "stats:reconcile:requeued"
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+_HIT, _MISS = CACHE.labels("hit"), CACHE.labels("miss")
+
+
 def cache_result(hit: bool, n: int = 1) -> None:
-    CACHE.labels("hit" if hit else "miss").inc(n)
+    (_HIT if hit else _MISS).inc(n)
 
 
 @web.middleware

@@ -30,14 +30,15 @@ def username_param(request: web.Request) -> str:
     return value.capitalize()
 
 
-async def change(app: web.Application, post: dict, user: dict, doc: dict | None, current: dict | None) -> None:
+async def change(app: web.Application, post: dict, user: dict, doc: dict | None, current: dict | None,
+                 encoded: dict | None = None) -> None:
     """Set or remove `user`'s reaction through the write path, then tell the post's audience."""
     post_id, rid = post["_id"], cache.reaction_id(post["_id"], user["username"])
     note = doc and access.notice(post, {"userId": user["_id"]}, "reactions", rid,
                                  f"{user['username']} reacted to your post.", reaction=doc["type"])
 
     def write(pipe) -> None:
-        posts.restore(pipe, post)
+        posts.restore(pipe, post, encoded)
         cache.react(pipe, post_id, user["username"], doc, current["type"] if current else "", time.time() * 1000)
 
     *_, previous, counts, hidden = await commit(
@@ -55,15 +56,15 @@ async def change(app: web.Application, post: dict, user: dict, doc: dict | None,
     }, await access.audience(app, post, hidden))
 
 
-async def load(app: web.Application, me: dict, post_id: str) -> tuple[dict | None, dict, set[str], dict | None]:
-    """The post, my user, whom I am in a block with, and my reaction to the post: one round trip.
-    (The reaction's id comes from my username, which never changes.)"""
+async def load(app: web.Application, me: dict, post_id: str) -> tuple[tuple, dict, set[str], dict | None]:
+    """The post (and its hash as read), my user, whom I am in a block with, and my reaction to
+    the post: one round trip. (The reaction's id comes from my username, which never changes.)"""
     post, user, hidden, current, loaded = await read_all(
-        app, posts.read(app, post_id), users.card(app, me["userId"]), blocks.hidden(me["userId"]),
+        app, posts.read_for_change(app, post_id), users.card(app, me["userId"]), blocks.hidden(me["userId"]),
         cache.read(app, cache.reaction_id(post_id, me["username"])), cache.ready_read(post_id))
     if user is None:
         raise NotFound("User not found")
-    if post is not None:
+    if post[0] is not None:
         await cache.ready(app, post_id, loaded)
     return post, user, hidden, current
 
@@ -73,7 +74,7 @@ async def add_reaction(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, ReactionSchema)
     app = request.app
-    post, user, hidden, current = await load(app, me, data["postId"])
+    (post, encoded), user, hidden, current = await load(app, me, data["postId"])
     post = await access.check_reachable(app, me["userId"], post, hidden)
     if current is None or current["type"] != data["type"]:
         doc = {
@@ -82,7 +83,7 @@ async def add_reaction(request: web.Request) -> web.Response:
             "profilePicture": user.get("profilePicture", ""), "userTo": post["userId"], "userId": user["_id"],
             "createdAt": now_iso(),
         }
-        await change(app, post, user, doc, current)
+        await change(app, post, user, doc, current, encoded)
     return json_response({"message": "Reaction added successfully"})
 
 
@@ -94,12 +95,12 @@ async def remove_reaction(request: web.Request) -> web.Response:
     if request.match_info["previousReaction"] not in posts.REACTIONS:
         raise BadRequest("Invalid reaction type")
     app = request.app
-    post, user, _, current = await load(app, me, post_id)
+    (post, encoded), user, _, current = await load(app, me, post_id)
     if post is None:
         raise NotFound(access.NOT_FOUND)
     if current is None:
         raise NotFound("Reaction not found")
-    await change(app, post, user, None, current)
+    await change(app, post, user, None, current, encoded)
     return json_response({"message": "Reaction removed from post"})
 
 
