@@ -88,3 +88,18 @@ async def test_users_of_a_crashed_instance_drop_out_of_presence(instances, socke
     late = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
     await late.sio.emit("setup", {})
     assert await late.wait_for("user online", lambda names: names == ["Alice"]) == ["Alice"]
+
+
+async def test_events_from_one_instance_arrive_in_order_and_binary_payloads_still_work(instances, sockets, settings):
+    """B's manager publishes what waits in one batch: fifty emits arrive on A in emit order. A
+    payload with bytes takes python-socketio's own path (attachments) and arrives whole."""
+    a, b = await instances(2)
+    alice = await signup_at(a.url, "alice")
+    alice_socket = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
+    to = room(alice["user"]["_id"])
+    for n in range(50):
+        await b.server.app[SIO].emit("update user", {"n": n}, to=to)
+    await b.server.app[SIO].emit("update user", {"n": 50, "blob": b"\x00\xffbytes"}, to=to)
+    last = await alice_socket.wait_for("update user", lambda d: d["n"] == 50)
+    assert last["blob"] == b"\x00\xffbytes"
+    assert [d["n"] for d in alice_socket.received("update user")] == list(range(51))
