@@ -44,8 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=1, help="warm-up seconds before each measurement (default 1)")
     p.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
     p.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
-    p.add_argument("--rounds", type=int, default=1,
-                   help="measure every route this many times, interleaved, and keep each one's best (default 1)")
+    p.add_argument("--rounds", type=int, default=3,
+                   help="measure every route this many times, interleaved, and keep each one's best (default 3: "
+                        "on a shared VM single runs differ by 20 %%)")
     p.add_argument("--routes", help="comma-separated subset of: " + ", ".join((*BASELINES, *REAL)))
     p.add_argument("--users", type=int, default=16, help="users the requests cycle over (default 16)")
     p.add_argument("--persist-jobs", type=int, default=1000, help="posts to persist in the throughput test; 0 skips")
