@@ -54,14 +54,20 @@ async def test_an_error_goes_to_its_own_request_only(batcher, r):
         pipe.set("never-written", 1)
         pipe.execute_command("NOSUCHCOMMAND")  # refused when queued: EXECABORT, nothing runs
 
+    def broken_code(pipe) -> None:
+        pipe.set("never-written-either", 1)
+        raise ValueError("a bug while queueing")
+
     outcomes = await asyncio.gather(
         batcher.run(bad_read), batcher.transaction(bad_transaction), batcher.transaction(refused_transaction),
-        batcher.transaction(lambda p: p.incr("counter")), batcher.run(lambda p: p.get("text")),
-        return_exceptions=True)
+        batcher.transaction(broken_code), batcher.transaction(lambda p: p.incr("counter")),
+        batcher.run(lambda p: p.get("text")), return_exceptions=True)
     assert isinstance(outcomes[0], redis.ResponseError)
     assert isinstance(outcomes[1], redis.ResponseError)
     assert isinstance(outcomes[2], redis.exceptions.ExecAbortError)
-    assert outcomes[3:] == [[1], [b"not a number"]]
+    assert isinstance(outcomes[3], ValueError)
+    assert outcomes[4:] == [[1], [b"not a number"]]
+    assert r.exists("never-written-either") == 0
     assert r.get("written-by-a-failing-transaction") == b"1" and r.exists("never-written") == 0
 
 

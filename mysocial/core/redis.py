@@ -123,15 +123,8 @@ class Batcher:
             batch, self._waiting = self._waiting, []
             # No response callbacks on the wire: inside MULTI every reply is QUEUED.
             pipe = aredis.client.Pipeline(self._client.connection_pool, {}, False, None)
+            batch = [waiting for waiting in batch if self._add(pipe, waiting)]
             try:
-                for waiting in batch:
-                    if waiting.transaction:
-                        pipe.execute_command("MULTI")
-                    start = len(pipe.command_stack)
-                    waiting.queue(pipe)
-                    waiting.commands = pipe.command_stack[start:]
-                    if waiting.transaction:
-                        pipe.execute_command("EXEC")
                 async with pipe:
                     replies = await pipe.execute(raise_on_error=False)
             except Exception as exc:
@@ -143,8 +136,31 @@ class Batcher:
             for waiting in batch:
                 size = len(waiting.commands) + (2 if waiting.transaction else 0)
                 mine, at = replies[at:at + size], at + size
-                if not waiting.future.done():
+                if waiting.future.done():
+                    continue
+                try:
                     await self._answer(waiting, mine[-1] if waiting.transaction else mine)
+                except Exception as exc:  # a response callback failed: that request's error only
+                    if not waiting.future.done():
+                        waiting.future.set_exception(exc)
+
+    @staticmethod
+    def _add(pipe, waiting: _Waiting) -> bool:
+        """Queue one request's commands; a request whose `queue` fails gets the error alone."""
+        mark = len(pipe.command_stack)
+        try:
+            if waiting.transaction:
+                pipe.execute_command("MULTI")
+            start = len(pipe.command_stack)
+            waiting.queue(pipe)
+            waiting.commands = pipe.command_stack[start:]
+            if waiting.transaction:
+                pipe.execute_command("EXEC")
+        except Exception as exc:
+            del pipe.command_stack[mark:]
+            waiting.future.set_exception(exc)
+            return False
+        return True
 
     async def _answer(self, waiting: _Waiting, replies) -> None:
         if isinstance(replies, Exception):  # EXECABORT: a command was refused, none ran
