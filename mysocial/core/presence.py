@@ -17,7 +17,8 @@ import redis.asyncio as aredis
 from aiohttp import web
 from redis.commands.core import AsyncScript
 
-from mysocial.core.appkeys import REDIS
+from mysocial.core.appkeys import BATCH, REDIS
+from mysocial.core.redis import run_script
 
 log = logging.getLogger("mysocial.presence")
 LIVE = "presence:live"
@@ -54,17 +55,22 @@ async def beat(r: aredis.Redis, instance: str) -> None:
 
 
 async def join(app: web.Application, username: str) -> None:
-    r, instance = app[REDIS], app[INSTANCE]
-    async with r.pipeline(transaction=True) as pipe:
+    """Count one socket more here. Through the Batcher, which never retries: a retried
+    HINCRBY that had run would keep the user online after their last socket left."""
+    instance = app[INSTANCE]
+
+    def queue(pipe) -> None:
         pipe.hincrby(key(instance), username, 1)
         pipe.expire(key(instance), STALE * 2)
-        await pipe.execute()
+
+    await app[BATCH].transaction(queue)
 
 
 async def leave(app: web.Application, username: str) -> bool:
     """Count one socket less here; True when the user has no socket left on any live instance."""
     r = app[REDIS]
-    if await _leave(keys=[key(app[INSTANCE])], args=[username], client=r) > 0:
+    [left] = await app[BATCH].run(lambda pipe: run_script(pipe, _leave, [key(app[INSTANCE])], [username]))
+    if left > 0:
         return False
     others = [i for i in await _live(r) if i != app[INSTANCE]]
     if not others:
