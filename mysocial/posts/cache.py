@@ -177,13 +177,12 @@ async def get(app: web.Application, post_id: str) -> dict | None:
 
 def read(app: web.Application, post_id: str) -> Read:
     """`get` as a `Read` (mysocial.core.reads)."""
-    flat = doc(POST, post_id, lambda pid: _load(app, pid))
+    with_hash = read_for_change(app, post_id)
 
     async def finish(app_: web.Application, replies: list) -> dict | None:
-        found = await flat.finish(app_, replies)
-        return unflatten(found) if found else None
+        return (await with_hash.finish(app_, replies))[0]
 
-    return Read(flat.queue, 1, finish)
+    return Read(with_hash.queue, 1, finish)
 
 
 def read_for_change(app: web.Application, post_id: str) -> Read:
