@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
 
-from tests.conftest import PNG, bearer, redis_state, signup
+from tests import conftest
+from tests.conftest import bearer, redis_state, signup
 
 CHAT = "/api/v1/chat/message"
 
@@ -33,13 +33,7 @@ async def people(client, *names: str) -> list[Person]:
 
 
 async def signup_at(url: str, username: str) -> Person:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/api/v1/signup", json={
-            "username": username, "password": "secret1", "email": f"{username}@example.com",
-            "avatarColor": "red", "avatarImage": PNG,
-        }) as response:
-            assert response.status == 201
-            return person(await response.json())
+    return person(await conftest.signup_at(url, username))
 
 
 async def call(client, method: str, path: str, who: Person | None, status: int = 200, **kwargs) -> dict:

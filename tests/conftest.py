@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 
+import aiohttp
 import pytest
 import redis
 
@@ -261,3 +262,14 @@ def value_of(r: redis.Redis, key: bytes):
 def redis_state(r: redis.Redis) -> dict:
     """Every key a write could leave, with its value: equal states mean nothing was written."""
     return {key: value_of(r, key) for key in sorted(data_keys(r))}
+
+
+async def signup_at(url: str, username: str) -> dict:
+    """Sign up on one API instance by URL (the body of the answer)."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{url}/api/v1/signup", json={
+            "username": username, "password": "secret1", "email": f"{username}@example.com",
+            "avatarColor": "red", "avatarImage": PNG,
+        }) as response:
+            assert response.status == 201
+            return await response.json()

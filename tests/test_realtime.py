@@ -7,17 +7,7 @@ import socketio
 
 from mysocial.core.appkeys import SIO
 from mysocial.core.realtime import room
-from tests.conftest import PNG, settle
-
-
-async def signup_at(url: str, username: str) -> dict:
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/api/v1/signup", json={
-            "username": username, "password": "secret1", "email": f"{username}@example.com",
-            "avatarColor": "red", "avatarImage": PNG,
-        }) as response:
-            assert response.status == 201
-            return await response.json()
+from tests.conftest import PNG, settle, signup_at
 
 
 async def test_event_emitted_on_b_reaches_socket_on_a(instances, sockets, settings):
