@@ -1,24 +1,29 @@
 # The two commands a fresh machine needs: `make dev` runs the service, `make test` runs every test.
-PYTHON ?= python3
+# The interpreter: PYTHON if given, else the first Python 3.13+ on PATH or under pyenv (scripts/find-python).
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test install bench
+.PHONY: dev test install bench redis
 
 $(BIN)/mysocial: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@py="$(PYTHON)"; [ -n "$$py" ] || py=$$(sh scripts/find-python) || exit 1; \
+	if ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 13))' 2>/dev/null; then \
+		rm -rf $(VENV); echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV) || exit 1; \
+	fi
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[dev,test]'
 	touch $(BIN)/mysocial
 
 install: $(BIN)/mysocial
 
-dev: install
-	$(BIN)/mysocial dev
-
-test: install
+redis:
 	@command -v redis-server >/dev/null || sh .ci/install-redis
+
+dev: install redis
+	$(BIN)/mysocial dev $(ARGS)
+
+test: install redis
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: install
+bench: install redis
 	$(BIN)/python -m bench

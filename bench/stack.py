@@ -1,10 +1,9 @@
 """The processes one bench run needs: redis-server, the API (one process, its own core), workers.
 
-The bench process itself plays MongoDB when MONGO_URL is unset: it holds the
-in-memory stand-in and shares it with the API and worker processes through
-`mysocial.core.mongoshare`, the way a MongoDB server would be shared. The
-API gets one core; redis-server, the workers, the load generator and this
-process share the other.
+MongoDB is MONGO_URL when set (a throwaway database on it), else the wire
+server (mysocial.mongoserver, memory engine) started for the run. The API gets
+one core; redis-server, the MongoDB server, the workers, the load generator and
+this process share the other.
 """
 from __future__ import annotations
 
@@ -75,6 +74,7 @@ class Stack:
         self.mongo_db = f"bench_{secrets.token_hex(4)}"
         self.mongo_url = os.environ.get("MONGO_URL") or ""
         self.redis_url = ""
+        self.mongo_server = None
 
     @property
     def url(self) -> str:
@@ -86,7 +86,7 @@ class Stack:
 
     @property
     def mongo(self) -> str:
-        return "MONGO_URL" if os.environ.get("MONGO_URL") else "in-memory stand-in, shared by the bench process"
+        return "MONGO_URL" if os.environ.get("MONGO_URL") else "the MongoDB wire server (memory engine)"
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("NODE_ENV", "MYSOCIAL_ENV")}
@@ -119,11 +119,10 @@ class Stack:
     def start_mongo(self) -> None:
         if self.mongo_url:
             return
-        import mongomock
+        from mysocial.mongoserver import MongoServer
 
-        from mysocial.core import mongoshare
-
-        self.mongo_url = mongoshare.serve(mongomock.MongoClient(tz_aware=True))
+        self.mongo_server = MongoServer("memory")
+        self.mongo_url = self.mongo_server.start()
 
     def start_api(self) -> None:
         for n in range(self.instances):
@@ -192,6 +191,8 @@ class Stack:
     def __exit__(self, *exc) -> None:
         for proc in reversed(self.procs):
             self.stop(proc)
+        if self.mongo_server is not None:
+            self.mongo_server.stop()
         if os.environ.get("MONGO_URL"):
             from pymongo import MongoClient
 

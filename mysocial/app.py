@@ -8,6 +8,7 @@ from mysocial.blocks.routes import routes as block_routes
 from mysocial.chat import events as chat_events
 from mysocial.chat.routes import routes as chat_routes
 from mysocial.comments.routes import routes as comment_routes
+from mysocial import migrate
 from mysocial.config import Settings
 from mysocial.core import metrics, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
@@ -40,7 +41,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[MEDIA] = make_media(settings)
     app.cleanup_ctx.append(redis_ctx(settings))
-    app.cleanup_ctx.append(mongo_ctx(settings))
+    app.cleanup_ctx.append(mongo_ctx(settings, on_start=migrate.apply))
     realtime.attach(app, settings, realtime.make_server(settings))
     chat_events.register(app)
 

@@ -1,4 +1,4 @@
-"""`mysocial serve | worker | scheduler | dev`."""
+"""`mysocial serve | worker | scheduler | dev | dashboard | seed | migrate`."""
 from __future__ import annotations
 
 import argparse
@@ -8,8 +8,6 @@ import os
 
 from mysocial import config
 from mysocial.core import logs
-
-
 
 
 def _settings(args) -> config.Settings:
@@ -74,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
         if name == "dev":
             p.add_argument("--workers", type=int, default=2, help="worker threads")
+            p.add_argument("--fresh", action="store_true", help="start with empty data (deletes .mysocial/)")
+    sub.add_parser("migrate", help="create every MongoDB index (idempotent)")
     seed = sub.add_parser("seed", help="create a realistic data set through the API")
     seed.add_argument("--url", help="API base URL (default: run the API in this process)")
     for option, default in (("users", 20), ("posts", 3), ("follows", 5), ("reactions", 40),
@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     except config.ConfigError as exc:
         parser.exit(2, f"mysocial: {exc}\n")
     logs.setup(settings.log_level, settings.log_format)
+    needs_mongo = args.command in ("serve", "worker", "scheduler", "migrate") or (
+        args.command == "seed" and not args.url)
+    if needs_mongo and not settings.mongo_url:
+        parser.exit(2, f"mysocial: MONGO_URL is not set: `{args.command}` needs a MongoDB server "
+                       "(MONGO_URL=mongodb://host:27017); `mysocial dev` starts a local one for trying it out\n")
 
     if args.command == "serve":
         serve(settings)
@@ -108,10 +113,16 @@ def main(argv: list[str] | None = None) -> None:
         from mysocial import dashboard
 
         dashboard.run(settings, args.port or 9181)
+    elif args.command == "migrate":
+        from mysocial import migrate
+        from mysocial.core.mongo import sync_db
+
+        made = migrate.apply_sync(sync_db(settings))
+        logging.getLogger("mysocial").info("indexes in place: %s", ", ".join(made))
     elif args.command == "dev":
         from mysocial import dev
 
-        serve(dev.start(settings, workers=args.workers))
+        serve(dev.start(settings, workers=args.workers, fresh=args.fresh))
 
 
 if __name__ == "__main__":

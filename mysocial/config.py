@@ -27,8 +27,9 @@ class Settings:
     host: str = "0.0.0.0"
     port: int = 5000
     redis_url: str = "redis://localhost:6379/0"
-    mongo_url: str = "memory"
+    mongo_url: str = ""
     mongo_db: str = "mysocial"
+    mongo_timeout_ms: int = 10_000
     jwt_secret: str = ""
     cookie_keys: tuple[str, ...] = ()
     client_url: str = "http://localhost:3000"
@@ -52,10 +53,6 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.env == "production"
-
-    @property
-    def memory_mongo(self) -> bool:
-        return self.mongo_url == "memory"
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -81,8 +78,9 @@ def load(env: dict | None = None) -> Settings:
         host=env.get("HOST", "0.0.0.0"),
         port=port,
         redis_url=env.get("REDIS_URL", "redis://localhost:6379/0"),
-        mongo_url=env.get("MONGO_URL") or env.get("DATABASE_URL") or "memory",
+        mongo_url=env.get("MONGO_URL") or env.get("DATABASE_URL") or "",
         mongo_db=env.get("MONGO_DB", "mysocial"),
+        mongo_timeout_ms=_int(env, "MONGO_TIMEOUT_MS", 10_000),
         jwt_secret=jwt_secret,
         cookie_keys=keys,
         client_url=env.get("CLIENT_URL", "http://localhost:3000"),

@@ -1,9 +1,11 @@
-"""`mysocial dev`: the whole stack in one process, with embedded defaults.
+"""`mysocial dev`: the whole stack in one command, with embedded defaults that keep their data.
 
-Redis: REDIS_URL if set, else a `redis-server` from PATH on a free port, else
-an in-process fake (with a warning). MongoDB: MONGO_URL if set, else an
-in-memory stand-in, which is why workers and the scheduler run here as
-threads: they must share it with the API.
+Redis: REDIS_URL if set, else a `redis-server` from PATH with its append-only
+file under `.mysocial/redis`. MongoDB: MONGO_URL if set, else the wire server
+(mysocial.mongoserver) on its SQLite engine, `.mysocial/mongo/mysocial.sqlite`.
+Both embedded stores are durable together, so a restart finds every account
+and post as it was; `--fresh` starts empty. Workers and the scheduler run as
+threads of this process.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from mysocial.config import Settings
 
 log = logging.getLogger("mysocial.dev")
 STATE = Path(".mysocial")
+NO_REDIS = ("no redis-server on PATH and REDIS_URL unset: install it (apt-get install redis-server; "
+            "`make dev` does) or set REDIS_URL")
 
 
 def free_port() -> int:
@@ -29,18 +33,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_redis_server(binary: str, folder: Path, durable: bool) -> str:
-    """A redis-server on a free port; append-only in `folder` only when MongoDB is durable too
-    (a Redis that outlived an in-memory MongoDB would remember users the store forgot)."""
+def start_redis_server(binary: str, folder: Path) -> str:
+    """A redis-server on a free port, append-only in `folder`; stopped (its file complete) at exit."""
     port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder.resolve()),
-         "--appendonly", "yes" if durable else "no", "--appendfsync", "everysec", "--save", "",
+         "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
          "--maxmemory-policy", "volatile-lru"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    atexit.register(proc.terminate)
+    atexit.register(_stop, proc)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -53,40 +56,58 @@ def start_redis_server(binary: str, folder: Path, durable: bool) -> str:
     raise RuntimeError("redis-server did not start")
 
 
-def start_fake_redis() -> str:
-    from fakeredis import TcpFakeServer
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
-    port = free_port()
-    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
-    threading.Thread(target=server.serve_forever, daemon=True, name="fake-redis").start()
-    return f"redis://127.0.0.1:{port}/0"
 
-
-def embedded_redis(durable: bool) -> str:
+def embedded_redis() -> str:
     binary = shutil.which("redis-server")
-    if binary:
-        url = start_redis_server(binary, STATE / "redis", durable)
-        log.info("started redis-server at %s (%s)", url,
-                 f"append-only file in {STATE / 'redis'}" if durable else "in memory, like the store")
-        return url
-    log.warning("no redis-server on PATH and REDIS_URL unset: using an in-process fake Redis "
-                "(install redis-server for real behaviour)")
-    return start_fake_redis()
+    if not binary:
+        raise SystemExit(f"mysocial dev: {NO_REDIS}")
+    url = start_redis_server(binary, STATE / "redis")
+    log.info("started redis-server at %s (append-only file in %s)", url, (STATE / "redis").resolve())
+    return url
 
 
-def start(settings: Settings, workers: int = 2) -> Settings:
+def embedded_mongo() -> str:
+    from mysocial import mongoserver
+
+    path = STATE / "mongo" / "mysocial.sqlite"
+    server = mongoserver.MongoServer("sqlite", path.resolve())
+    try:
+        url = server.start()
+    except RuntimeError as exc:
+        raise SystemExit(f"mysocial dev: {exc}") from None
+    atexit.register(server.stop)
+    log.info("started the MongoDB wire server at %s (data in %s)", url, path.resolve())
+    return url
+
+
+def start(settings: Settings, workers: int = 2, fresh: bool = False) -> Settings:
     """Fill in embedded defaults, start worker and scheduler threads; return the settings to serve."""
+    if fresh:
+        for folder in (STATE / "redis", STATE / "mongo"):
+            shutil.rmtree(folder, ignore_errors=True)
+        log.info("--fresh: starting with empty data")
     if "REDIS_URL" not in os.environ:
-        settings = settings.with_(redis_url=embedded_redis(durable=not settings.memory_mongo))
-    if settings.memory_mongo:
-        log.warning("MONGO_URL unset: MongoDB is an in-memory stand-in; data is lost when this process stops")
+        settings = settings.with_(redis_url=embedded_redis())
+    if not settings.mongo_url:
+        settings = settings.with_(mongo_url=embedded_mongo())
     if not settings.cloudinary_url:
         log.info("media files are stored under %s and served at %s/media/", settings.media_dir, settings.api_url)
     if not settings.sendgrid_api_key:
         log.info("e-mails are written to the outbox folder %s", settings.outbox_dir)
 
+    from mysocial import migrate
+    from mysocial.core.mongo import sync_db
     from workers import runner, scheduler
 
+    migrate.apply_sync(sync_db(settings))
     for n in range(workers):
         threading.Thread(target=runner.make_worker(settings, name=f"dev-worker-{os.getpid()}-{n}").work,
                          kwargs={"logging_level": "WARNING"}, daemon=True, name=f"worker-{n}").start()

@@ -1,7 +1,8 @@
-"""Shared fixtures: a real redis-server per test session, per-test settings, apps, workers.
+"""Shared fixtures: a real redis-server and a MongoDB server per test session, per-test settings,
+apps, workers.
 
-MongoDB is mongomock unless MONGO_URL is set, in which case every test uses
-its own database on that server.
+MongoDB is the wire server (mysocial.mongoserver, memory engine) started here, unless MONGO_URL
+names a real one; either way every test has a database of its own, reached through PyMongo over TCP.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mysocial.app import create_app
 from mysocial.config import Settings
 from mysocial.core import mongo
 from mysocial.dev import free_port
+from mysocial.mongoserver import MongoServer
 from workers import context, runner
 
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\nfake").decode()
@@ -57,10 +59,18 @@ def redis_port(tmp_path_factory):
     proc.wait(10)
 
 
+@pytest.fixture(scope="session")
+def mongo_url():
+    if os.environ.get("MONGO_URL"):
+        yield os.environ["MONGO_URL"]
+        return
+    with MongoServer("memory") as server:
+        yield server.url
+
+
 @pytest.fixture
-def settings(redis_port, tmp_path) -> Settings:
+def settings(redis_port, mongo_url, tmp_path) -> Settings:
     redis.Redis(port=redis_port).flushall()
-    mongo_url = os.environ.get("MONGO_URL") or "memory"
     s = Settings(
         env="test",
         port=0,
@@ -80,8 +90,7 @@ def settings(redis_port, tmp_path) -> Settings:
     )
     context.init(s)
     yield s
-    if not s.memory_mongo:
-        mongo.sync_db(s).client.drop_database(s.mongo_db)
+    mongo.sync_db(s).client.drop_database(s.mongo_db)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -46,34 +47,70 @@ async def test_signup_signin_currentuser_then_worker_persists(instances, drain, 
     assert "password" not in stored
 
 
-def test_dev_command_answers_signup(tmp_path):
-    """`mysocial dev` on a fresh port, in an empty folder, with nothing configured."""
-    port = free_port()
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "INFO", "PYTHONPATH": str(root)}
-    for name in ("REDIS_URL", "MONGO_URL", "CLOUDINARY_URL", "SENDGRID_API_KEY", "MEDIA_DIR", "OUTBOX_DIR"):
-        env.pop(name, None)
-    script = Path(sys.executable).with_name("mysocial")
-    command = [str(script), "dev"] if script.exists() else [sys.executable, "-m", "mysocial", "dev"]
-    proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log = []
-    try:
-        for line in proc.stdout:  # the last start-up line says it listens
-            log.append(line)
+class Dev:
+    """`mysocial dev` as a subprocess in `folder`, with nothing configured."""
+
+    def __init__(self, folder: Path, *args: str):
+        self.port = free_port()
+        root = Path(__file__).resolve().parents[1]
+        env = {**os.environ, "PORT": str(self.port), "LOG_LEVEL": "INFO", "PYTHONPATH": str(root)}
+        for name in ("REDIS_URL", "MONGO_URL", "CLOUDINARY_URL", "SENDGRID_API_KEY", "MEDIA_DIR", "OUTBOX_DIR"):
+            env.pop(name, None)
+        script = Path(sys.executable).with_name("mysocial")
+        command = [str(script), "dev"] if script.exists() else [sys.executable, "-m", "mysocial", "dev"]
+        self.proc = subprocess.Popen([*command, *args], cwd=folder, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.log: list[str] = []
+        for line in self.proc.stdout:  # the last start-up line says it listens
+            self.log.append(line)
             if "API listening" in line:
-                break
-        else:
-            pytest.fail("".join(log))
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("POST", "/api/v1/signup", body=json.dumps({
-            "username": "alice", "password": "secret1", "email": "alice@example.com",
-            "avatarColor": "red", "avatarImage": PNG}), headers={"Content-Type": "application/json"})
+                return
+        self.stop()
+        pytest.fail("".join(self.log))
+
+    def call(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+        conn.request(method, f"/api/v1{path}", body=json.dumps(body) if body is not None else None, headers=headers)
         response = conn.getresponse()
-        assert response.status == 201, response.read()
-        assert json.loads(response.read())["message"] == "User created successfully"
+        return response.status, json.loads(response.read())
+
+    def stop(self) -> str:
+        """SIGTERM, as Ctrl-C or a service manager would stop it; the whole output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        self.log.append(self.proc.communicate(timeout=60)[0])
+        return "".join(self.log)
+
+
+def test_dev_keeps_its_data_across_a_restart(tmp_path):
+    """Sign up and post, stop `mysocial dev`, start it again: the account signs in and the post is there."""
+    dev = Dev(tmp_path)
+    try:
+        status, body = dev.call("POST", "/signup", {"username": "alice", "password": "secret1",
+                                                    "email": "alice@example.com", "avatarColor": "red",
+                                                    "avatarImage": PNG})
+        assert status == 201 and body["message"] == "User created successfully", body
+        status, body = dev.call("POST", "/post", {"post": "still here tomorrow"}, token=body["token"])
+        assert status == 201, body
     finally:
-        proc.terminate()
-        log.append(proc.communicate(timeout=30)[0])
-    output = "".join(log)
-    assert "in-memory" in output, output
+        output = dev.stop()
+    assert dev.proc.returncode == 0, output
+    assert "data in" in output and str(tmp_path / ".mysocial" / "mongo") in output, output
     assert list((tmp_path / "media").iterdir()), "the avatar went to the local media folder"
+
+    again = Dev(tmp_path)
+    try:
+        status, body = again.call("POST", "/signin", {"username": "alice", "password": "secret1"})
+        assert status == 200, body
+        status, feed = again.call("GET", "/post/all/1", token=body["token"])
+        assert status == 200 and [p["post"] for p in feed["posts"]] == ["still here tomorrow"], feed
+    finally:
+        again.stop()
+
+    fresh = Dev(tmp_path, "--fresh")
+    try:
+        status, body = fresh.call("POST", "/signin", {"username": "alice", "password": "secret1"})
+        assert status == 400 and body["message"] == "Invalid credentials", "--fresh starts empty"
+    finally:
+        fresh.stop()

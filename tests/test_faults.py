@@ -17,7 +17,6 @@ from rq.registry import FailedJobRegistry
 
 import queues
 from mysocial.app import create_app
-from mysocial.core import mongo, mongoshare
 from mysocial.core.redis import Batcher, async_client, to_hash
 from mysocial.core.writepath import PENDING, Change, commit
 from tests.conftest import start_redis, signup
@@ -48,8 +47,7 @@ def stored_ids(db, ids: list[str]) -> list[ObjectId]:
 
 async def test_worker_killed_mid_backlog_loses_nothing(settings, db, r, drain):
     ids = await write_users(settings, 1000)
-    mongo_url = settings.mongo_url if not settings.memory_mongo else mongoshare.serve(mongo.memory_client())
-    env = {**os.environ, "REDIS_URL": settings.redis_url, "MONGO_URL": mongo_url, "MONGO_DB": settings.mongo_db,
+    env = {**os.environ, "REDIS_URL": settings.redis_url, "MONGO_URL": settings.mongo_url, "MONGO_DB": settings.mongo_db,
            "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     worker = subprocess.Popen([sys.executable, "-m", "mysocial", "worker"], env=env, start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -88,7 +88,8 @@ async def test_request_id_in_header_and_json_log(client, caplog):
 
 
 def _serve(tmp_path, settings, port):
-    env = {**os.environ, "PORT": str(port), "REDIS_URL": settings.redis_url, "PYTHONPATH": str(ROOT),
+    env = {**os.environ, "PORT": str(port), "REDIS_URL": settings.redis_url, "MONGO_URL": settings.mongo_url,
+           "MONGO_DB": settings.mongo_db, "PYTHONPATH": str(ROOT),
            "LOG_LEVEL": "INFO", "MEDIA_DIR": str(tmp_path / "media"), "BCRYPT_ROUNDS": "4"}
     return subprocess.Popen([sys.executable, "-m", "mysocial", "serve"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -148,7 +149,8 @@ async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
     await queues.enqueue(client, "maintenance", "tests.jobs.signal_then_sleep", "job-started", 1.5)
     await queues.enqueue(client, "maintenance", "tests.jobs.signal_then_sleep", "second-started", 0)
     await client.aclose()
-    env = {**os.environ, "REDIS_URL": settings.redis_url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "REDIS_URL": settings.redis_url, "MONGO_URL": settings.mongo_url,
+           "MONGO_DB": settings.mongo_db, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "mysocial", "worker"], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:

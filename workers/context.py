@@ -7,7 +7,7 @@ from functools import cached_property
 
 import redis
 
-from mysocial import config
+from mysocial import config, migrate
 from mysocial.config import Settings
 from mysocial.core import mongo
 from mysocial.core.redis import sync_client
@@ -47,7 +47,7 @@ def init(settings: Settings) -> Context:
     global _current
     with _lock:
         _current = Context(settings, sync_client(settings.redis_url), mongo.sync_db(settings))
-        ensure_indexes(_current.db)
+        migrate.apply_sync(_current.db)
         return _current
 
 
@@ -56,20 +56,3 @@ def get() -> Context:
     if _current is None:
         return init(config.load())
     return _current
-
-
-def ensure_indexes(db) -> None:
-    """Every collection's indexes (idempotent). Unique ones back the version guards of edge documents."""
-    from mysocial.auth import store as auth
-    from mysocial.blocks import store as blocks
-    from mysocial.chat import store as chat
-    from mysocial.comments import store as comments
-    from mysocial.followers import store as followers
-    from mysocial.images import store as images
-    from mysocial.notifications import store as notifications
-    from mysocial.posts import store as posts
-    from mysocial.reactions import store as reactions
-    from mysocial.users import store as users
-
-    for store in (auth, users, posts, reactions, comments, images, followers, blocks, notifications, chat):
-        store.ensure_indexes(db)

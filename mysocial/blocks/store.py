@@ -3,13 +3,14 @@ an unblock leaves a version-guarded tombstone. (The user documents' `blocked` / 
 lists are kept in step by the user persist job.)"""
 from __future__ import annotations
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, IndexModel
 
 from mysocial.core.mongo import live, save_edge
 
 COLLECTION = "blocks"
 FIELDS = ("blockerId", "blockedId")
 _PROJECTION = {"blockerId": 1, "blockedId": 1}
+INDEXES = {COLLECTION: [IndexModel([("blockerId", ASCENDING), ("blockedId", ASCENDING)], unique=True)]}
 
 
 def _pair(row: dict) -> tuple[str, str]:
@@ -27,7 +28,3 @@ def pairs_sync(db) -> list[tuple[str, str]]:
 
 def save(db, edge: str, doc: dict | None, version: int) -> bool:
     return save_edge(db[COLLECTION], FIELDS, edge, doc, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index([("blockerId", ASCENDING), ("blockedId", ASCENDING)], unique=True)

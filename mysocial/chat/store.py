@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
 MESSAGE_IDS = ("_id", "conversationId", "senderId", "receiverId")
 CONVERSATION_IDS = ("_id", "senderId", "receiverId", "lastMessageId")
+INDEXES = {MESSAGES: [IndexModel([("conversationId", 1), ("seq", 1)])], CONVERSATIONS: [IndexModel("participants")]}
 
 
 def pair(a: str, b: str) -> list[str]:
@@ -82,8 +85,3 @@ def save_conversation(db, conversation_id: str, doc: dict | None, version: int) 
     stored = to_mongo(doc, ids=CONVERSATION_IDS)
     stored["participants"] = [ObjectId(u) for u in doc["participants"]]
     return versioned_upsert(db[CONVERSATIONS], {"_id": oid(conversation_id)}, stored, version)
-
-
-def ensure_indexes(db) -> None:
-    db[MESSAGES].create_index([("conversationId", 1), ("seq", 1)])
-    db[CONVERSATIONS].create_index("participants")

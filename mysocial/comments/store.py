@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from mysocial.core.index import ms
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "comments"
 IDS = ("_id", "postId", "userId", "userTo")
+INDEXES = {COLLECTION: [IndexModel([("postId", 1), ("createdAt", -1)])]}
 
 
 async def find(db, comment_id: str) -> dict | None:
@@ -23,7 +26,3 @@ async def entries(db, post_id: str) -> list[tuple[str, float]]:
 def save(db, comment_id: str, doc: dict | None, version: int) -> bool:
     stored = to_mongo(doc, ids=IDS) if doc else None
     return versioned_upsert(db[COLLECTION], {"_id": oid(comment_id)}, stored, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index([("postId", 1), ("createdAt", -1)])

@@ -1,129 +1,53 @@
-"""MongoDB: PyMongo async in the API, PyMongo sync in workers.
+"""MongoDB: PyMongo's async client in the API, its sync client in workers; always a server.
 
-Without MONGO_URL the store is mongomock, held once per process so that the
-API and the in-process workers of `mysocial dev` and the tests share it. The
-API reaches it through a thin async facade that runs each call in a thread,
-so the same `await coll.find_one(...)` code runs against both.
+MONGO_URL names it (a real MongoDB, or the wire server `mysocial dev` and the
+tests start, see mysocial.mongoserver). Server selection gives up after
+`mongo_timeout_ms`, so a request or job meeting an outage fails (and is
+retried) instead of hanging.
 """
 from __future__ import annotations
 
-import asyncio
 import threading
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from bson import ObjectId
 from pymongo import MongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from mysocial.config import Settings
-
 from mysocial.core.appkeys import MONGO
 
-_memory_lock = threading.Lock()
-_memory_client = None
+_lock = threading.Lock()
+_sync_clients: dict[tuple[str, int], MongoClient] = {}
 
 
-def memory_client():
-    global _memory_client
-    with _memory_lock:
-        if _memory_client is None:
-            import mongomock
-
-            _memory_client = mongomock.MongoClient(tz_aware=True)
-        return _memory_client
+def _options(settings: Settings) -> dict:
+    return {"tz_aware": True, "serverSelectionTimeoutMS": settings.mongo_timeout_ms}
 
 
-def sync_db(settings: Settings):
-    if settings.memory_mongo:
-        return memory_client()[settings.mongo_db]
-    if settings.mongo_url.startswith("mongomock://"):
-        from mysocial.core.mongoshare import RemoteDatabase
-
-        return RemoteDatabase(settings.mongo_url, settings.mongo_db)
-    return _sync_clients(settings.mongo_url)[settings.mongo_db]
-
-
-_sync_cache: dict[str, MongoClient] = {}
+def sync_db(settings: Settings) -> Database:
+    """The workers' database; one client (and pool) per URL per process."""
+    key = (settings.mongo_url, settings.mongo_timeout_ms)
+    with _lock:
+        if key not in _sync_clients:
+            _sync_clients[key] = MongoClient(settings.mongo_url, **_options(settings))
+        return _sync_clients[key][settings.mongo_db]
 
 
-def _sync_clients(url: str) -> MongoClient:
-    with _memory_lock:
-        if url not in _sync_cache:
-            _sync_cache[url] = MongoClient(url, tz_aware=True)
-        return _sync_cache[url]
-
-
-class _ThreadCursor:
-    def __init__(self, make):
-        self._make = make
-        self._ops: list[tuple[str, tuple, dict]] = []
-
-    def _chain(self, name, *args, **kwargs) -> "_ThreadCursor":
-        self._ops.append((name, args, kwargs))
-        return self
-
-    def sort(self, *a, **k):
-        return self._chain("sort", *a, **k)
-
-    def skip(self, *a, **k):
-        return self._chain("skip", *a, **k)
-
-    def limit(self, *a, **k):
-        return self._chain("limit", *a, **k)
-
-    def _run(self, length):
-        cursor = self._make()
-        for name, args, kwargs in self._ops:
-            cursor = getattr(cursor, name)(*args, **kwargs)
-        return list(cursor) if length is None else [doc for _, doc in zip(range(length), cursor)]
-
-    async def to_list(self, length: int | None = None) -> list[dict]:
-        return await asyncio.to_thread(self._run, length)
-
-
-class _ThreadCollection:
-    def __init__(self, coll):
-        self._coll = coll
-
-    def find(self, *args, **kwargs) -> _ThreadCursor:
-        return _ThreadCursor(lambda: self._coll.find(*args, **kwargs))
-
-    def __getattr__(self, name: str):
-        method = getattr(self._coll, name)
-
-        async def call(*args, **kwargs):
-            return await asyncio.to_thread(method, *args, **kwargs)
-
-        return call
-
-
-class _ThreadDatabase:
-    def __init__(self, db):
-        self._db = db
-
-    def __getitem__(self, name: str) -> _ThreadCollection:
-        return _ThreadCollection(self._db[name])
-
-    __getattr__ = __getitem__
-
-
-def async_db(settings: Settings) -> Any:
-    if settings.memory_mongo or settings.mongo_url.startswith("mongomock://"):
-        return _ThreadDatabase(sync_db(settings)), None
-    client = AsyncMongoClient(settings.mongo_url, tz_aware=True)
-    return client[settings.mongo_db], client
-
-
-def mongo_ctx(settings: Settings):
+def mongo_ctx(settings: Settings, on_start: Callable[[AsyncDatabase], Awaitable[None]] | None = None):
+    """The API's database for the app's lifetime; `on_start` runs once it is there (indexes)."""
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        db, client = async_db(settings)
-        app[MONGO] = db
+        client = AsyncMongoClient(settings.mongo_url, **_options(settings))
+        app[MONGO] = client[settings.mongo_db]
+        if on_start is not None:
+            await on_start(app[MONGO])
         yield
-        if client is not None:
-            await client.close()
+        await client.close()
 
     return ctx
 
@@ -178,18 +102,23 @@ def versioned_upsert(coll, query: dict, doc: dict | None, version: int) -> bool:
     """Store `doc` (or a tombstone when None) unless a newer version is already stored.
 
     Returns False when a version >= `version` was there: running a job twice, or
-    an older job after a newer one, leaves the newest document in place.
+    an older job after a newer one, leaves the newest document in place. Relies
+    on a unique index over `query`'s fields (`_id` always has one).
     """
     guard = {**query, "$or": [{"_v": {"$lt": version}}, {"_v": {"$exists": False}}]}
-    try:
-        if doc is None:
-            coll.replace_one(guard, {**query, "_v": version, "_deleted": True}, upsert=True)
-        else:
-            body = {k: v for k, v in doc.items() if k != "_id"}
-            coll.replace_one(guard, {**query, **body, "_v": version}, upsert=True)
-        return True
-    except DuplicateKeyError:
-        return False
+    if doc is None:
+        replacement = {**query, "_v": version, "_deleted": True}
+    else:
+        replacement = {**query, **{k: v for k, v in doc.items() if k != "_id"}, "_v": version}
+    for _ in range(2):
+        try:
+            coll.replace_one(guard, replacement, upsert=True)
+            return True
+        except DuplicateKeyError:
+            # Either a newer version is stored, or a concurrent upsert inserted the document
+            # between our guard missing and our insert: once more, against what is there now.
+            continue
+    return False
 
 
 def now_iso() -> str:

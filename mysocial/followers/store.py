@@ -2,12 +2,14 @@
 unique on (followerId, followeeId); an unfollow leaves a version-guarded tombstone."""
 from __future__ import annotations
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, IndexModel
 
 from mysocial.core.mongo import live, oid, save_edge
 
 COLLECTION = "follows"
 FIELDS = ("followerId", "followeeId")
+INDEXES = {COLLECTION: [IndexModel([("followerId", ASCENDING), ("followeeId", ASCENDING)], unique=True),
+                        IndexModel("followeeId")]}
 
 
 async def edges_of(db, user_id: str) -> tuple[dict[str, float], dict[str, float]]:
@@ -28,8 +30,3 @@ async def edges_of(db, user_id: str) -> tuple[dict[str, float], dict[str, float]
 
 def save(db, edge: str, doc: dict | None, version: int) -> bool:
     return save_edge(db[COLLECTION], FIELDS, edge, doc, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index([("followerId", ASCENDING), ("followeeId", ASCENDING)], unique=True)
-    db[COLLECTION].create_index("followeeId")

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from mysocial.core.index import ms
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "images"
+INDEXES = {COLLECTION: [IndexModel([("userId", 1), ("createdAt", -1)])]}
 
 
 async def find(db, image_id: str) -> dict | None:
@@ -21,7 +24,3 @@ async def entries(db, user_id: str) -> list[tuple[str, float]]:
 def save(db, image_id: str, doc: dict | None, version: int) -> bool:
     stored = to_mongo(doc, ids=("_id", "userId")) if doc else None
     return versioned_upsert(db[COLLECTION], {"_id": oid(image_id)}, stored, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index([("userId", 1), ("createdAt", -1)])

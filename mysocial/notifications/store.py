@@ -1,10 +1,13 @@
 """The `notifications` collection."""
 from __future__ import annotations
 
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "notifications"
 IDS = ("_id", "userTo", "userFrom", "entityId", "createdItemId")
+INDEXES = {COLLECTION: [IndexModel([("userTo", 1), ("createdAt", -1)])]}
 
 
 async def find(db, notification_id: str) -> dict | None:
@@ -31,7 +34,3 @@ def index_of_sync(db, user_id: str) -> dict[str, float]:
 def save(db, notification_id: str, doc: dict | None, version: int) -> bool:
     stored = to_mongo(doc, ids=IDS) if doc else None
     return versioned_upsert(db[COLLECTION], {"_id": oid(notification_id)}, stored, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index([("userTo", 1), ("createdAt", -1)])

@@ -1,9 +1,12 @@
 """The `posts` collection."""
 from __future__ import annotations
 
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "posts"
+INDEXES = {COLLECTION: [IndexModel([("createdAt", -1)]), IndexModel([("userId", 1), ("createdAt", -1)])]}
 
 
 async def find(db, post_id: str) -> dict | None:
@@ -21,8 +24,3 @@ async def index_entries(db) -> list[dict]:
 def save(db, post_id: str, doc: dict | None, version: int) -> bool:
     stored = to_mongo(doc, ids=("_id", "userId")) if doc else None
     return versioned_upsert(db[COLLECTION], {"_id": oid(post_id)}, stored, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index([("createdAt", -1)])
-    db[COLLECTION].create_index([("userId", 1), ("createdAt", -1)])

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from mysocial.core.index import ms
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "reactions"
 IDS = ("_id", "postId", "userId", "userTo")
+INDEXES = {COLLECTION: [IndexModel("postId"), IndexModel("username")]}
 
 
 async def find(db, reaction_id: str) -> dict | None:
@@ -24,8 +27,3 @@ async def entries(db, **query) -> list[tuple[str, float]]:
 def save(db, reaction_id: str, doc: dict | None, version: int) -> bool:
     stored = to_mongo(doc, ids=IDS) if doc else None
     return versioned_upsert(db[COLLECTION], {"_id": oid(reaction_id)}, stored, version)
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index("postId")
-    db[COLLECTION].create_index("username")

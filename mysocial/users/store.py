@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 
+from pymongo import IndexModel
+
 from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "users"
+INDEXES = {COLLECTION: [IndexModel("authId"), IndexModel("username")]}
 
 
 async def find(db, user_id: str) -> dict | None:
@@ -40,8 +43,3 @@ def save(db, user_id: str, doc: dict | None, version: int) -> bool:
 
 def find_sync(db, user_id: str) -> dict | None:
     return from_mongo(db[COLLECTION].find_one(live({"_id": oid(user_id)})))
-
-
-def ensure_indexes(db) -> None:
-    db[COLLECTION].create_index("authId")
-    db[COLLECTION].create_index("username")

@@ -1,0 +1,42 @@
+"""`mysocial migrate`: every collection's indexes, created idempotently.
+
+Each feature's store declares its `INDEXES`; the API applies them when it
+starts, the workers when they start, and `mysocial migrate` on demand (dev,
+compose and PM2 run it first). Unique indexes back the version guards of the
+edge documents (follows, blocks): see core.mongo.versioned_upsert.
+"""
+from __future__ import annotations
+
+from pymongo import IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.database import Database
+
+from mysocial.auth import store as auth
+from mysocial.blocks import store as blocks
+from mysocial.chat import store as chat
+from mysocial.comments import store as comments
+from mysocial.followers import store as followers
+from mysocial.images import store as images
+from mysocial.notifications import store as notifications
+from mysocial.posts import store as posts
+from mysocial.reactions import store as reactions
+from mysocial.users import store as users
+
+STORES = (auth, users, posts, reactions, comments, images, followers, blocks, notifications, chat)
+
+
+def indexes() -> dict[str, list[IndexModel]]:
+    return {name: models for store in STORES for name, models in store.INDEXES.items()}
+
+
+async def apply(db: AsyncDatabase) -> None:
+    for name, models in indexes().items():
+        await db[name].create_indexes(models)
+
+
+def apply_sync(db: Database) -> list[str]:
+    """The names of the indexes there now, collection by collection."""
+    made = []
+    for name, models in indexes().items():
+        made += [f"{name}.{index}" for index in db[name].create_indexes(models)]
+    return made
