@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import redis
+from bson import ObjectId
 from rq import Queue, Retry
 from rq.job import Job
 from rq.serializers import DefaultSerializer
 from rq.utils import get_call_string, now, utcformat
+
+from mysocial.core.mongo import now_iso
 
 QUEUES = (
     "auth", "user", "post", "reaction", "comment", "follower", "blocked",
@@ -148,12 +151,17 @@ def add_persists(pipe, changes: list[tuple[str, str]]) -> str | None:
     return add_job(pipe, PERSIST[changes[0][0]][0], PERSIST_MANY, [f"{kind}:{doc_id}" for kind, doc_id in changes])
 
 
-def email(pipe, template: str, to: str, context: dict) -> str:
-    return add_job(pipe, "email", "workers.email.send", template, to, context)
+def email(pipe, template: str, to: str, context: dict, key: str | None = None) -> str:
+    """`key` names this e-mail once: the job sends it at most once however often it runs
+    (a notification's e-mail is keyed by the notification). A fresh key by default."""
+    return add_job(pipe, "email", "workers.email.send", template, to, context, key or uuid.uuid4().hex)
 
 
 async def enqueue_email(client, template: str, to: str, context: dict) -> str:
-    return await enqueue(client, "email", "workers.email.send", template, to, context)
+    async with client.pipeline(transaction=True) as pipe:
+        job_id = email(pipe, template, to, context)
+        await pipe.execute()
+    return job_id
 
 
 def notify(pipe, notification: dict) -> str:
@@ -163,5 +171,8 @@ def notify(pipe, notification: dict) -> str:
     follows | messages), message, entityId, createdItemId, and optionally
     comment, reaction, post, imgId, imgVersion, gifUrl. The job drops it when
     userTo is userFrom or either blocks the other (checked when it runs).
+    Its `_id` and `createdAt` are decided here, so a job that runs twice (a
+    retry) stores, lists and e-mails one notification.
     """
-    return add_job(pipe, "notification", "workers.notifications.create", notification)
+    decided = {"_id": str(ObjectId()), "createdAt": now_iso()}
+    return add_job(pipe, "notification", "workers.notifications.create", {**notification, **decided})

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-import pymongo.errors
+import pytest
 import redis
 from bson import ObjectId
 from rq import Queue
@@ -17,8 +17,10 @@ from rq.registry import FailedJobRegistry
 
 import queues
 from mysocial.app import create_app
+from mysocial.core import mongo
 from mysocial.core.redis import Batcher, async_client, to_hash
 from mysocial.core.writepath import PENDING, Change, commit
+from mysocial.mongoserver import MongoServer
 from tests.conftest import start_redis, signup
 from workers import context, maintenance, runner
 
@@ -71,50 +73,112 @@ async def test_worker_killed_mid_backlog_loses_nothing(settings, db, r, drain):
     assert r.hlen(PENDING) == 0
 
 
-class FailingDatabase:
-    """Stands in for a MongoDB that refuses every write."""
-
-    def __init__(self, real):
-        self.real = real
-
-    def __getitem__(self, name):
-        real = self.real[name]
-
-        class Collection:
-            def __getattr__(self, method):
-                if method in ("replace_one", "update_one", "insert_one", "delete_one", "bulk_write"):
-                    def refuse(*args, **kwargs):
-                        raise pymongo.errors.AutoReconnect("injected: MongoDB is down")
-                    return refuse
-                return getattr(real, method)
-
-        return Collection()
+@pytest.fixture
+def own_mongo(tmp_path, settings):
+    """A MongoDB wire server of this test's own, on the SQLite engine, so it can be stopped and
+    started again (same port and file); clients give up on it after half a second."""
+    server = MongoServer("sqlite", tmp_path / "mongo" / "db.sqlite")
+    server.start()
+    s = settings.with_(mongo_url=server.url, mongo_timeout_ms=500)
+    context.init(s)
+    yield server, s
+    server.stop()
+    context.init(settings)
 
 
-async def test_mongodb_outage_keeps_answering_and_persists_after_recovery(client, settings, db, r, drain, monkeypatch):
+async def test_mongodb_outage_keeps_answering_and_persists_after_recovery(aiohttp_client, own_mongo, r, monkeypatch):
+    """MongoDB down: writes still answer; persist jobs fail through their retries into the failed
+    registry (the dead letters), the ledger keeps them pending, and once MongoDB is back the
+    reconciler gets every one stored."""
+    server, s = own_mongo
     monkeypatch.setattr(queues, "RETRY_INTERVALS", [0, 0, 0])  # exhaust retries now, not in minutes
-    ctx = context.get()
-    monkeypatch.setattr(ctx, "db", FailingDatabase(ctx.db))
-    users = [await signup(client, f"user{n}") for n in range(5)]
+    client = await aiohttp_client(create_app(s))
+    users = [await signup(client, f"user{n}") for n in range(3)]
+    carol = await signup(client, "carol")
+    await asyncio.to_thread(runner.drain, s)
+    server.stop()
     for n, user in enumerate(users):
         response = await client.put("/api/v1/user/profile/basic-info", json={"work": f"job {n}"},
                                     headers={"Authorization": f"Bearer {user['token']}"})
         assert response.status == 200
-    await drain()
-    # every job ran 4 times (1 + 3 retries), then went to the failed registry (the dead letters)
-    assert FailedJobRegistry("user", connection=r).count == 5  # the profile updates
-    assert FailedJobRegistry("auth", connection=r).count == 5  # the sign-ups: one job stores auth and user
-    assert db["users"].count_documents({}) == 0
-    assert r.hlen(PENDING) == 10, "5 auth + 5 user documents are still pending"
+    r.delete(f"user:{carol['user']['_id']}")  # stored, not pending: as if evicted
+    response = await client.get(f"/api/v1/user/profile/{carol['user']['_id']}",
+                                headers={"Authorization": f"Bearer {users[1]['token']}"})
+    assert response.status == 503 and response.headers["Retry-After"] == "5"
+    assert await response.json() == {"message": "Service unavailable, please try again", "statusCode": 503,
+                                     "status": "error"}, "a read that needs MongoDB says so"
+    await asyncio.to_thread(runner.drain, s)
+    assert FailedJobRegistry("user", connection=r).count == 3, "each ran 1 + 3 times, then gave up"
+    assert r.hlen(PENDING) == 3
 
-    monkeypatch.setattr(ctx, "db", ctx.db.real)  # MongoDB is back
+    server.start()
     report = maintenance.reconcile(older_than=0)
-    assert report == {"pending": 10, "requeued": 10, "failed": 10}
+    assert report == {"pending": 3, "requeued": 3, "failed": 3}
     text = await (await client.get("/metrics")).text()
-    assert 'mysocial_failed_jobs{queue="user"} 5.0' in text and "mysocial_reconciler_requeued_total 10.0" in text
-    await drain()
-    assert sorted(d["work"] for d in db["users"].find()) == [f"job {n}" for n in range(5)]
+    assert 'mysocial_failed_jobs{queue="user"} 3.0' in text and "mysocial_reconciler_requeued_total 3.0" in text
+    await asyncio.to_thread(runner.drain, s)
+    db = mongo.sync_db(s)
+    assert sorted(d["work"] for d in db["users"].find() if d["work"]) == [f"job {n}" for n in range(3)]
     assert r.hlen(PENDING) == 0
+
+
+async def test_thirty_seconds_without_mongodb_while_writes_arrive(aiohttp_client, own_mongo, r):
+    """A worker process runs throughout; the MongoDB server is down for 30 s while posts and profile
+    edits keep arriving (each answered 2xx); once it is back, every one of them is stored."""
+    server, s = own_mongo
+    client = await aiohttp_client(create_app(s))
+    alice = await signup(client, "alice")
+    headers = {"Authorization": f"Bearer {alice['token']}"}
+    env = {**os.environ, "REDIS_URL": s.redis_url, "MONGO_URL": s.mongo_url, "MONGO_DB": s.mongo_db,
+           "MONGO_TIMEOUT_MS": "1000", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen([sys.executable, "-m", "mysocial", "worker"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = mongo.sync_db(s)
+    try:
+        # A running deployment has its indexes in Redis (the first post loads the block sets):
+        # from then on a write needs nothing from MongoDB.
+        assert (await client.post("/api/v1/post", json={"post": "before"}, headers=headers)).status == 201
+        await until(lambda: r.hlen(PENDING) == 0, "the sign-up and the first post are stored")
+        server.stop()
+        texts, outage_ends = [], time.monotonic() + 30
+        while time.monotonic() < outage_ends:
+            texts.append(f"written while MongoDB is down #{len(texts)}")
+            response = await client.post("/api/v1/post", json={"post": texts[-1]}, headers=headers)
+            assert response.status == 201, await response.text()
+            response = await client.put("/api/v1/user/profile/basic-info", json={"work": texts[-1]}, headers=headers)
+            assert response.status == 200
+            await asyncio.sleep(1)  # the pace at which writes arrive, not a wait for anything
+        assert r.hlen(PENDING) > 0
+        server.start()
+        maintenance.reconcile(older_than=0)  # what the scheduler does every minute
+        await until(lambda: r.hlen(PENDING) == 0, "every write is stored", timeout=120)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert sorted(p["post"] for p in db["posts"].find()) == sorted(["before", *texts])
+    [user] = db["users"].find()
+    assert user["work"] == texts[-1] and user["postsCount"] == len(texts) + 1
+
+
+async def test_sqlite_server_killed_and_restarted_keeps_the_data(aiohttp_client, own_mongo, r):
+    server, s = own_mongo
+    client = await aiohttp_client(create_app(s))
+    alice = await signup(client, "alice")
+    await asyncio.to_thread(runner.drain, s)
+    server.stop(kill=True)  # no clean shutdown
+    server.start()
+    r.flushall()  # the cache is gone too: the profile can come only from MongoDB, through a new connection
+    response = await client.get(f"/api/v1/user/profile/{alice['user']['_id']}",
+                                headers={"Authorization": f"Bearer {alice['token']}"})
+    assert response.status == 200 and (await response.json())["user"]["username"] == "Alice"
+
+
+async def until(condition, what: str, timeout: float = 60) -> None:
+    """Poll `condition` (a state the test waits for) until it holds; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.05)
 
 
 async def test_lost_enqueue_is_recovered_by_the_reconciler(client, settings, db, r, drain, monkeypatch):

@@ -149,3 +149,41 @@ async def test_list_rebuilt_from_mongo_after_cache_loss(client, r, drain):
     assert [n["_id"] for n in listed] == ids
     await call(client, "PUT", f"/notification/{ids[0]}", bobby)
     assert [n["read"] for n in (await call(client, "GET", "/notifications", bobby))["notifications"]] == [True, False]
+
+
+async def test_a_notification_job_run_again_changes_nothing(client, settings, r, db, drain):
+    """A retried or duplicated job (same payload: its id and time were decided at enqueue) stores,
+    lists and e-mails one notification; it does not undo a read, nor bring back a deleted one."""
+    from rq import Queue
+
+    alice, bobby = await join(client, "alice", "bobby")
+    await notify(client, comment_notice(alice, bobby))
+    [job_id] = Queue("notification", connection=r).job_ids
+    payload = Queue("notification", connection=r).fetch_job(job_id).args[0]
+    assert ObjectId.is_valid(payload["_id"]) and payload["createdAt"]
+
+    async def run_again() -> None:
+        async with client.app[REDIS].pipeline(transaction=True) as pipe:
+            queues.add_job(pipe, "notification", "workers.notifications.create", payload)
+            await pipe.execute()
+        await drain()
+
+    await drain()
+    await run_again()
+    [note] = (await call(client, "GET", "/notifications", bobby))["notifications"]
+    assert note["_id"] == payload["_id"] and db["notifications"].count_documents({}) == 1
+    assert len(read_outbox(settings.outbox_dir)) == 1, "one e-mail"
+
+    await call(client, "PUT", f"/notification/{note['_id']}", bobby)
+    await drain()
+    await run_again()
+    [note] = (await call(client, "GET", "/notifications", bobby))["notifications"]
+    assert note["read"] is True and stored(db, note["_id"])["read"] is True
+
+    await call(client, "DELETE", f"/notification/{note['_id']}", bobby)
+    await drain()
+    await run_again()
+    assert (await call(client, "GET", "/notifications", bobby))["notifications"] == []
+    r.delete(f"notification:{note['_id']}", f"notifications:{bobby.id}", "notifications:loaded")  # cache lost
+    assert (await call(client, "GET", "/notifications", bobby))["notifications"] == []
+    assert len(read_outbox(settings.outbox_dir)) == 1

@@ -109,3 +109,35 @@ async def test_missing_cache_entry_is_never_taken_for_a_delete(settings, r, db):
     assert persist_user(uid) == "missing"
     assert db["users"].find_one({"_id": ObjectId(uid)})["work"] == "kept"
     assert not r.hexists(PENDING, f"user:{uid}")
+
+
+def test_concurrent_upserts_of_one_edge_leave_one_document_at_the_newest_version(settings, db):
+    """The version guard of edges relies on the unique (followerId, followeeId) index of a real
+    server: racing upserts of one edge leave one document (without the index, an upsert whose guard
+    misses a newer document inserts a second one), and the newest version wins. (A loser of the
+    insert race retries against what is there: a real MongoDB can interleave two upserts between
+    their match and their insert; the wire server runs each one whole.)"""
+    import threading
+    from datetime import datetime, timezone
+
+    from mysocial.core.mongo import edge_id
+    from mysocial.followers import store as follows_store
+
+    for _ in range(20):
+        a, b = str(ObjectId()), str(ObjectId())
+        edge = edge_id(a, b)
+        versions = list(range(100, 108))
+        start = threading.Barrier(len(versions))
+
+        def save(version: int) -> None:
+            start.wait()
+            doc = {"followerId": a, "followeeId": b, "createdAt": datetime.now(timezone.utc), "v": version}
+            follows_store.save(db, edge, doc, version)
+
+        threads = [threading.Thread(target=save, args=(v,)) for v in versions]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        [stored] = db["follows"].find({"followerId": ObjectId(a), "followeeId": ObjectId(b)})
+        assert stored["_v"] == max(versions) and stored["v"] == max(versions)

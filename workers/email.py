@@ -34,7 +34,27 @@ def render(template: str, values: dict) -> tuple[str, str]:
     return subject, body.format_map(safe)
 
 
-def send(template: str, to: str, values: dict) -> str:
+SENT_FOR = 7 * 24 * 3600
+SENDING_FOR = 600
+
+
+def _sent_key(key: str) -> str:
+    return f"email:sent:{key}"
+
+
+def send(template: str, to: str, values: dict, key: str | None = None) -> str:
+    """Send once per `key` (queues.email): a job run again after it sent (a retry, a duplicate
+    notification job) sends nothing; a send that failed releases the key for the retry."""
+    ctx = context.get()
     subject, html = render(template, values)
-    context.get().mailer.send(to, subject, html)
+    if key and not ctx.redis.set(_sent_key(key), "sending", nx=True, ex=SENDING_FOR):
+        return "already sent"
+    try:
+        ctx.mailer.send(to, subject, html)
+    except BaseException:
+        if key:
+            ctx.redis.delete(_sent_key(key))
+        raise
+    if key:
+        ctx.redis.set(_sent_key(key), "sent", ex=SENT_FOR)
     return to

@@ -55,7 +55,12 @@ def listing(ctx: context.Context, user_id: str) -> list[dict]:
 
 
 def create(notification: dict) -> str:
-    """Enqueued by `queues.notify`; see its docstring for the payload."""
+    """Enqueued by `queues.notify`; see its docstring for the payload.
+
+    Idempotent: the id and time come with the job, the stored copy is written once
+    (version-guarded), the cache entry is filled only if absent, the e-mail is keyed
+    by the id; a notification deleted before a retry stays deleted.
+    """
     ctx = context.get()
     n = notification
     reason = _skip(ctx, n)
@@ -65,22 +70,25 @@ def create(notification: dict) -> str:
         return reason or "no recipient"
     kind = n["notificationType"]
     doc = {
-        "_id": str(ObjectId()), "userTo": n["userTo"], "userFrom": n["userFrom"],
-        "message": str(n.get("message") or ""), "notificationType": kind,
+        "_id": n["_id"] if is_oid(n.get("_id")) else str(ObjectId()), "userTo": n["userTo"],
+        "userFrom": n["userFrom"], "message": str(n.get("message") or ""), "notificationType": kind,
         "entityId": str(n.get("entityId") or ""), "createdItemId": str(n.get("createdItemId") or ""),
         **{field: n.get(field) or "" for field in OPTIONAL},
-        "read": False, "createdAt": now_iso(),
+        "read": False, "createdAt": n.get("createdAt") or now_iso(),
     }
-    store.save(ctx.db, doc["_id"], doc, CREATED)  # durable before anyone can see it
-    with ctx.redis.pipeline(transaction=True) as pipe:
-        cache.put(pipe, doc, ctx.settings.cache_ttl)
-        if recipient.get("notifications", {}).get(kind, True) is True and recipient.get("email"):
+    if not store.save(ctx.db, doc["_id"], doc, CREATED) and store.find_sync(ctx.db, doc["_id"]) is None:
+        return "deleted"  # a retry after the recipient deleted it
+    if not cache.put(ctx.redis, doc, ctx.settings.cache_ttl):
+        return "deleted"
+    if recipient.get("notifications", {}).get(kind, True) is True and recipient.get("email"):
+        with ctx.redis.pipeline(transaction=True) as pipe:
             queues.email(pipe, kind, recipient["email"],
-                         {"username": recipient.get("username", ""), "message": doc["message"], "header": HEADERS[kind]})
-        pipe.execute()
+                         {"username": recipient.get("username", ""), "message": doc["message"], "header": HEADERS[kind]},
+                         key=doc["_id"])
+            pipe.execute()
     try:
         ctx.emit("insert notification", (listing(ctx, doc["userTo"]), {"userTo": doc["userTo"]}), [doc["userTo"]])
-    except Exception:  # the notification exists; a retry would duplicate it
+    except Exception:  # the notification exists; the recipient sees it on the next read
         log.exception("insert notification not emitted for %s", doc["_id"])
     return doc["_id"]
 

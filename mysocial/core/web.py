@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
+import pymongo.errors
 from aiohttp import web
 
 from mysocial.core.errors import ApiError, error_body
 from mysocial.core.http import json_response
 
 log = logging.getLogger("mysocial.web")
+UNAVAILABLE = "Service unavailable, please try again"
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -31,6 +33,9 @@ async def errors(request: web.Request, handler):
         if exc.status < 400:
             raise
         return json_response(error_body(exc.reason, exc.status), status=exc.status)
+    except pymongo.errors.ConnectionFailure:
+        log.warning("MongoDB unreachable on %s %s", request.method, request.path, exc_info=True)
+        return json_response(error_body(UNAVAILABLE, 503), status=503, headers={"Retry-After": "5"})
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_response(error_body("Something went wrong", 500), status=500)

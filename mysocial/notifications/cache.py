@@ -16,8 +16,8 @@ from redis.commands.core import AsyncScript
 
 from mysocial.core import indexes
 from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import Kind, read_many, read_through
-from mysocial.core.redis import from_hash, run_script, to_hash
+from mysocial.core.cache import FILL_LUA, Kind, fill_args, read_many, read_through
+from mysocial.core.redis import from_hash, run_script
 from mysocial.notifications import store
 
 LOADED = "notifications:loaded"
@@ -92,12 +92,14 @@ def present(docs: list[dict], senders: dict[str, dict]) -> list[dict]:
 # Workers (synchronous Redis and MongoDB)
 
 
-def put(pipe, doc: dict, ttl: int) -> None:
-    """Cache a new, already stored notification and add it to its recipient's list."""
-    pipe.hset(key(doc["_id"]), mapping=to_hash(doc))
-    if ttl > 0:
-        pipe.expire(key(doc["_id"]), ttl)
-    pipe.zadd(index_key(doc["userTo"]), {doc["_id"]: datetime.fromisoformat(doc["createdAt"]).timestamp() * 1000})
+def put(r, doc: dict, ttl: int) -> bool:
+    """Cache a stored notification (unless cached already, or deleted) and list it for its
+    recipient. False when it was deleted meanwhile."""
+    keys, args = fill_args(NOTIFICATION, doc["_id"], doc, ttl)
+    if r.eval(FILL_LUA, len(keys), *keys, *args) == -1:
+        return False
+    r.zadd(index_key(doc["userTo"]), {doc["_id"]: datetime.fromisoformat(doc["createdAt"]).timestamp() * 1000})
+    return True
 
 
 def ready_sync(r, db, user_id: str) -> None:
