@@ -67,6 +67,7 @@ async def test_notifications_for_comments(client, r):
     await comment(client, alice, pid, "my own", alice.id)
     made = (await comment(client, bob, pid, "hello", bob.id))["comment"]
     (job,) = [job.args[0] for job in Queue("notification", connection=r).jobs]
+    assert ObjectId.is_valid(job.pop("_id")) and job.pop("createdAt")  # decided at enqueue
     assert job == {
         "userTo": alice.id, "userFrom": bob.id, "notificationType": "comments",
         "message": "Bobby commented on your post.", "entityId": pid, "createdItemId": made["_id"],

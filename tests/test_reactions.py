@@ -190,6 +190,7 @@ async def test_no_notification_for_reacting_to_ones_own_post(client, r):
     assert notifications(r) == []
     await react(client, bob, created["_id"], "wow", bob.id)
     (job,) = notifications(r)
+    assert ObjectId.is_valid(job.pop("_id")) and job.pop("createdAt")  # decided at enqueue
     assert job == {
         "userTo": alice.id, "userFrom": bob.id, "notificationType": "reactions",
         "message": "Bobby reacted to your post.", "entityId": created["_id"],
