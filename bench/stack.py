@@ -19,7 +19,7 @@ from pathlib import Path
 
 import redis
 
-from mysocial.dev import free_port
+from mysocial.dev import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 HUGE = str(10**9)  # rate limits stay in the request path (as in production) but never bind
@@ -166,13 +166,7 @@ class Stack:
         return redis.Redis.from_url(self.redis_url)
 
     def stop(self, proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
 
     def log_tail(self, name: str, lines: int = 20) -> str:
         path = self.folder / name

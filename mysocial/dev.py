@@ -43,7 +43,7 @@ def start_redis_server(binary: str, folder: Path) -> str:
          "--maxmemory-policy", "volatile-lru"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    atexit.register(_stop, proc)
+    atexit.register(stop_process, proc)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -56,13 +56,15 @@ def start_redis_server(binary: str, folder: Path) -> str:
     raise RuntimeError("redis-server did not start")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process(proc: subprocess.Popen, grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(15)
+            proc.wait(grace)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 def embedded_redis() -> str:
