@@ -15,6 +15,7 @@ from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
 from mysocial.core.ratelimit import rate_limit
+from mysocial.core.schemas import SMALL_BODY
 from mysocial.core.redis import redis_ctx
 from mysocial.followers.routes import routes as follower_routes
 from mysocial.health.routes import routes as health_routes
@@ -25,7 +26,6 @@ from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
-MAX_BODY = 50 * 1024 * 1024
 
 
 def prefixed(routes: web.RouteTableDef, prefix: str) -> list[web.RouteDef]:
@@ -34,7 +34,7 @@ def prefixed(routes: web.RouteTableDef, prefix: str) -> list[web.RouteDef]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        client_max_size=MAX_BODY,
+        client_max_size=SMALL_BODY,  # request.read()'s limit; core.http.body reads up to each schema's own
         middlewares=[metrics.observe, middlewares.cors(settings.client_url), middlewares.security_headers,
                      middlewares.errors, rate_limit],
     )

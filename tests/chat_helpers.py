@@ -37,7 +37,8 @@ async def signup_at(url: str, username: str) -> Person:
 
 
 async def call(client, method: str, path: str, who: Person | None, status: int = 200, **kwargs) -> dict:
-    response = await client.request(method, path, headers=who.headers if who else {}, **kwargs)
+    headers = {**(who.headers if who else {}), **kwargs.pop("headers", {})}
+    response = await client.request(method, path, headers=headers, **kwargs)
     body = await response.json()
     assert response.status == status, body
     if status >= 400:

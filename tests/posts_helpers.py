@@ -35,7 +35,8 @@ async def users(client, *names: str) -> list[User]:
 
 
 async def call(client, method: str, path: str, user: User | None = None, status: int = 200, **kwargs) -> dict:
-    response = await client.request(method, API + path, headers=user.h if user else {}, **kwargs)
+    headers = {**(user.h if user else {}), **kwargs.pop("headers", {})}
+    response = await client.request(method, API + path, headers=headers, **kwargs)
     body = await response.json()
     assert response.status == status, (response.status, body)
     if status >= 400:

@@ -31,7 +31,8 @@ async def join(client, *names: str) -> list[Member]:
 
 
 async def call(client, method: str, path: str, who: Member | None, status: int = 200, **kwargs) -> dict:
-    response = await client.request(method, API + path, headers=who.headers if who else {}, **kwargs)
+    headers = {**(who.headers if who else {}), **kwargs.pop("headers", {})}
+    response = await client.request(method, API + path, headers=headers, **kwargs)
     body = await response.json()
     assert response.status == status, body
     if status >= 400:

@@ -119,8 +119,11 @@ async def test_create_needs_auth_and_json(client, r):
     assert redis_state(r) == before
     (alice,) = await users(client, "alice")
     before = redis_state(r)
-    answer = await call(client, "POST", "/post", alice, 400, data=b"{not json")
+    answer = await call(client, "POST", "/post", alice, 400, data=b"{not json",
+                        headers={"Content-Type": "application/json"})
     assert answer["message"] == "Request body is not valid JSON"
+    answer = await call(client, "POST", "/post", alice, 415, data=b'{"post": "x"}')
+    assert answer["message"] == "Request body must be JSON (Content-Type: application/json)"
     assert redis_state(r) == before
 
 

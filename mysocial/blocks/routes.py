@@ -6,17 +6,17 @@ from aiohttp import web
 from mysocial.blocks import cache
 from mysocial.core import realtime, security
 from mysocial.core.errors import BadRequest
-from mysocial.core.http import json_response, oid_param
+from mysocial.core.http import json_response, id_param
 from mysocial.core.mongo import edge_id
 from mysocial.core.writepath import Change
-from mysocial.followers.routes import INVALID_USER, emit_to_pair, pair_write, two_users, user_changes
+from mysocial.followers.routes import emit_to_pair, pair_write, two_users, user_changes
 
 routes = web.RouteTableDef()
 
 
 async def parties(request: web.Request) -> tuple[str, str]:
     me = security.me(request)["userId"]
-    other = oid_param(request, "followerId", INVALID_USER)
+    other = id_param(request, "followerId", "user id")
     if other == me:
         raise BadRequest("You cannot block yourself")
     await two_users(request.app, me, other)

@@ -21,7 +21,7 @@ from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, 
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
-from mysocial.core.http import body, json_response
+from mysocial.core.http import body, id_param, json_response, query_int
 from mysocial.core.mongo import is_oid, now_iso
 from mysocial.core.reads import read_all
 from mysocial.core.writepath import Change, commit
@@ -35,22 +35,6 @@ PAGE = 50
 MAX_PAGE = 100
 LIST_LIMIT = 100
 READ_BATCH = 500
-
-
-def path_id(request: web.Request, name: str, label: str) -> str:
-    value = request.match_info[name]
-    if not is_oid(value):
-        raise BadRequest(f"Invalid {label}")
-    return value
-
-
-def query_int(request: web.Request, name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(f"Invalid {name}")
-    return int(raw)
 
 
 def message_change(msg_id: str, conversation_id: str | None = None) -> Change:
@@ -154,7 +138,7 @@ async def conversation_list(request: web.Request) -> web.Response:
 async def user_messages(request: web.Request) -> web.Response:
     """The newest `limit` (default 50) messages, oldest first; `?before=<seq>` pages back."""
     me_id = security.me(request)["userId"]
-    other = path_id(request, "receiverId", "receiver id")
+    other = id_param(request, "receiverId", "receiver id")
     if other == me_id:
         raise BadRequest("Invalid receiver id")
     before = query_int(request, "before", None, 1, 2**53)
@@ -273,8 +257,8 @@ async def reaction(request: web.Request) -> web.Response:
 @routes.delete("/chat/message/mark-as-deleted/{messageId}/{senderId}/{receiverId}/{type}")
 async def mark_as_deleted(request: web.Request) -> web.Response:
     me_id = security.me(request)["userId"]
-    message_id = path_id(request, "messageId", "message id")
-    pair = [path_id(request, "senderId", "sender id"), path_id(request, "receiverId", "receiver id")]
+    message_id = id_param(request, "messageId", "message id")
+    pair = [id_param(request, "senderId", "sender id"), id_param(request, "receiverId", "receiver id")]
     kind = request.match_info["type"]
     if kind not in DELETE_TYPES:
         raise BadRequest("Invalid type")

@@ -2,20 +2,19 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mysocial.core.schemas import Body, flag, text
+from mysocial.core.schemas import IMAGE_BODY, Body, ObjectIdString, flag, text
 
 REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 DELETE_TYPES = ("deleteForMe", "deleteForEveryone")
 
 
 def id_field(label: str, *, required: bool = True) -> fields.String:
-    """A 24-hex ObjectId string; optional ones may also be empty or null (old clients send '')."""
+    """A canonical id (core.mongo.is_oid); optional ones may also be empty or null (old clients send '')."""
     invalid = f"Invalid {label.lower()}"
-    pattern = r"^[0-9a-fA-F]{24}$" if required else r"^([0-9a-fA-F]{24})?$"
     return fields.String(
         required=required,
         allow_none=not required,
-        validate=validate.Regexp(pattern, error=invalid),
+        validate=ObjectIdString(invalid, allow_empty=not required),
         error_messages={"required": f"{label} is a required field", "null": f"{label} must be of type string",
                         "invalid": f"{label} must be of type string"},
     )
@@ -30,6 +29,7 @@ def nullable_text(label: str, max: int) -> fields.String:
 
 
 class SendSchema(Body):
+    LIMIT = IMAGE_BODY
     conversationId = id_field("Conversation id", required=False)
     receiverId = id_field("Receiver id")
     # The receiver's name, colour and picture are taken from their profile, not

@@ -18,7 +18,7 @@ from mysocial.comments.schemas import CommentSchema, EditCommentSchema
 from mysocial.core import security
 from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
-from mysocial.core.http import body, json_response
+from mysocial.core.http import body, id_param, json_response
 from mysocial.core.mongo import is_oid, now_iso
 from mysocial.core.writepath import Change, commit
 from mysocial.posts import access
@@ -83,7 +83,7 @@ async def add_comment(request: web.Request) -> web.Response:
 @routes.get("/post/comments/{postId}")
 async def post_comments(request: web.Request) -> web.Response:
     me = security.me(request)
-    post = await access.readable(request.app, me["userId"], access.post_id_param(request))
+    post = await access.readable(request.app, me["userId"], id_param(request, "postId", "post id"))
     comments = await visible_comments(request.app, me["userId"], post["_id"])
     return json_response({"message": "Post comments", "comments": comments})
 
@@ -92,7 +92,7 @@ async def post_comments(request: web.Request) -> web.Response:
 async def commenter_names(request: web.Request) -> web.Response:
     """`count`: comments; `names`: who wrote them, newest first, each once."""
     me = security.me(request)
-    post = await access.readable(request.app, me["userId"], access.post_id_param(request))
+    post = await access.readable(request.app, me["userId"], id_param(request, "postId", "post id"))
     comments = await visible_comments(request.app, me["userId"], post["_id"])
     names = list(dict.fromkeys(c["username"] for c in comments))
     return json_response({"message": "Post comments names", "comments": {"count": len(comments), "names": names}})
@@ -101,7 +101,7 @@ async def commenter_names(request: web.Request) -> web.Response:
 @routes.get("/post/single/comment/{postId}/{commentId}")
 async def single_comment(request: web.Request) -> web.Response:
     me = security.me(request)
-    post = await access.readable(request.app, me["userId"], access.post_id_param(request))
+    post = await access.readable(request.app, me["userId"], id_param(request, "postId", "post id"))
     comment = await comment_of(request, post["_id"])
     if comment.get("userId") in await blocks.hidden_from(request.app, me["userId"]):
         raise NotFound(NOT_FOUND)
@@ -111,7 +111,7 @@ async def single_comment(request: web.Request) -> web.Response:
 @routes.put("/post/comment/{postId}/{commentId}")
 async def edit_comment(request: web.Request) -> web.Response:
     me = security.me(request)
-    post_id = access.post_id_param(request)
+    post_id = id_param(request, "postId", "post id")
     data = await body(request, EditCommentSchema)
     app = request.app
     post = await access.reachable(app, me["userId"], post_id)
@@ -128,7 +128,7 @@ async def edit_comment(request: web.Request) -> web.Response:
 async def delete_comment(request: web.Request) -> web.Response:
     """One's own comment can be deleted even after a block: only the post must still exist."""
     me = security.me(request)
-    post_id = access.post_id_param(request)
+    post_id = id_param(request, "postId", "post id")
     app = request.app
     post = await posts.get(app, post_id)
     if post is None:

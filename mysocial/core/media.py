@@ -22,8 +22,13 @@ from mysocial.config import Settings
 from mysocial.core.errors import BadRequest
 
 UPLOAD_ERROR = "File upload: Error occurred. Try again."
-_DATA_URL = re.compile(r"^data:(?P<type>image|video)/(?P<sub>[\w.+-]+);base64,(?P<data>.+)$", re.S)
+# The label is not trusted (`data:image/html`, `image/png.html`): the bytes decide. A leading
+# slash (`data:/image/png;base64,…`) is what the Chatty web client's renameFile produces.
+_DATA_URL = re.compile(r"^data:/?(?P<type>image|video)/[\w.+-]*;base64,", re.S)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+EXTENSIONS = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
+              "mp4": "video/mp4", "webm": "video/webm"}
+_FILE = re.compile(r"^[A-Za-z0-9_-]{1,64}\.(" + "|".join(EXTENSIONS) + r")$")
 
 
 @dataclass(frozen=True)
@@ -39,14 +44,43 @@ class Media(Protocol):
     async def delete(self, public_id: str, kind: str = "image") -> None: ...
 
 
+def sniff(data: bytes) -> str | None:
+    """The file's type by its first bytes: an EXTENSIONS key, or None for anything else."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp":
+        return "mp4"
+    if data.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm"
+    return None
+
+
 def decode(data_url: str, kind: str) -> tuple[bytes, str]:
+    """The bytes of a base64 data URL of `kind` (image or video) and their detected extension;
+    the upload error for anything else. CPU-heavy for a video: call it off the event loop."""
     match = _DATA_URL.match(data_url or "")
     if not match or match["type"] != kind:
         raise BadRequest(UPLOAD_ERROR)
     try:
-        return base64.b64decode(match["data"], validate=True), match["sub"].split("+")[0]
+        data = base64.b64decode(data_url[match.end():], validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest(UPLOAD_ERROR) from None
+    ext = sniff(data)
+    if ext is None or EXTENSIONS[ext].split("/")[0] != kind:
+        raise BadRequest(UPLOAD_ERROR)
+    return data, ext
+
+
+def normalized(data_url: str, kind: str) -> str:
+    """A data URL with the detected type as its label (what is sent on to Cloudinary)."""
+    data, ext = decode(data_url, kind)
+    return f"data:{EXTENSIONS[ext]};base64,{base64.b64encode(data).decode()}"
 
 
 class LocalMedia:
@@ -54,18 +88,19 @@ class LocalMedia:
         self.folder = Path(folder)
         self.base_url = base_url.rstrip("/")
 
-    def _write(self, name: str, data: bytes) -> None:
+    def _write(self, public_id: str, data_url: str, kind: str) -> str:
+        data, ext = decode(data_url, kind)
+        name = f"{public_id}.{ext}"
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.tmp"
         tmp.write_bytes(data)
         os.replace(tmp, self.folder / name)
+        return name
 
     async def upload(self, data_url: str, public_id: str, kind: str = "image") -> Uploaded:
         if not _SAFE_ID.match(public_id):
             raise BadRequest(UPLOAD_ERROR)
-        data, ext = decode(data_url, kind)
-        name = f"{public_id}.{ext}"
-        await asyncio.to_thread(self._write, name, data)
+        name = await asyncio.to_thread(self._write, public_id, data_url, kind)
         return Uploaded(public_id, str(int(time.time())), f"{self.base_url}/media/{name}")
 
     def _remove(self, public_id: str) -> None:
@@ -86,7 +121,7 @@ class CloudinaryMedia:
     async def upload(self, data_url: str, public_id: str, kind: str = "image") -> Uploaded:
         import cloudinary.uploader
 
-        decode(data_url, kind)
+        data_url = await asyncio.to_thread(normalized, data_url, kind)
         try:
             result = await asyncio.to_thread(
                 cloudinary.uploader.upload,
@@ -113,6 +148,18 @@ def make_media(settings: Settings) -> Media:
 
 
 def serve_local(app: web.Application, settings: Settings) -> None:
-    if not settings.cloudinary_url:
-        Path(settings.media_dir).mkdir(parents=True, exist_ok=True)
-        app.router.add_static("/media/", settings.media_dir, show_index=False, follow_symlinks=False)
+    """GET /media/<id>.<ext>: files of the detected media types only, served with their own type
+    (and nosniff, like every answer): never a page. Other names are 404."""
+    if settings.cloudinary_url:
+        return
+    folder = Path(settings.media_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+
+    async def media_file(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        match = _FILE.match(name)
+        if not match or not await asyncio.to_thread((folder / name).is_file):
+            raise web.HTTPNotFound()
+        return web.FileResponse(folder / name, headers={"Content-Type": EXTENSIONS[match[1]]})
+
+    app.router.add_get("/media/{name}", media_file)

@@ -7,6 +7,7 @@ retried) instead of hanging.
 """
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timezone
 from typing import AsyncIterator, Awaitable, Callable
@@ -61,8 +62,15 @@ def oid(value: str) -> ObjectId:
     return ObjectId(value)
 
 
-def is_oid(value: str) -> bool:
-    return isinstance(value, str) and ObjectId.is_valid(value) and len(value) == 24
+_CANONICAL_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def is_oid(value: object) -> bool:
+    """The one rule for an id from outside: 24 lower-case hex digits, as ids are issued.
+
+    MongoDB reads `6B0F…` as the same ObjectId as `6b0f…`, but Redis keys and access checks
+    compare text: an id in any other spelling is refused (400) before it touches a key."""
+    return isinstance(value, str) and _CANONICAL_ID.fullmatch(value) is not None
 
 
 def to_mongo(doc: dict, ids: tuple[str, ...] = ("_id",), dates: tuple[str, ...] = ("createdAt",)) -> dict:

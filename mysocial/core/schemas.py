@@ -6,8 +6,17 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from mysocial.core.mongo import is_oid
 
 
+KB, MB = 1024, 1024 * 1024
+SMALL_BODY = 64 * KB  # every body but those that carry media
+IMAGE_BODY = 10 * MB  # a base64 image: signup's avatar, image posts, profile and background images, chat images
+VIDEO_BODY = 50 * MB  # a base64 video
+
+
 class Body(Schema):
-    """Request bodies: unknown keys are ignored, as old clients send extras."""
+    """Request bodies: unknown keys are ignored, as old clients send extras. `LIMIT`: the largest
+    body the route reads (core.http.body answers 413 beyond it)."""
+
+    LIMIT = SMALL_BODY
 
     class Meta:
         unknown = EXCLUDE
@@ -51,12 +60,13 @@ def prop(missing: str, *rules, invalid: str | None = None) -> fields.String:
 
 
 class ObjectIdString(validate.Validator):
-    """A 24-hex-digit ObjectId string."""
+    """A canonical id (core.mongo.is_oid); with `allow_empty`, also ''."""
 
-    def __init__(self, error: str):
+    def __init__(self, error: str, allow_empty: bool = False):
         self.error = error
+        self.allow_empty = allow_empty
 
     def __call__(self, value: str) -> str:
-        if not is_oid(value):
+        if not (is_oid(value) or (self.allow_empty and value == "")):
             raise ValidationError(self.error)
         return value

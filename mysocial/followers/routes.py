@@ -10,13 +10,12 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
-from mysocial.core.http import json_response, oid_param
+from mysocial.core.http import json_response, id_param
 from mysocial.core.mongo import edge_id
 from mysocial.core.writepath import Change, commit_ready
 from mysocial.followers import cache
 from mysocial.users import cache as users
 
-INVALID_USER = "Invalid user id"
 routes = web.RouteTableDef()
 
 
@@ -62,7 +61,7 @@ async def emit_to_pair(app: web.Application, event: str, user_id: str, a: str, b
 @routes.put("/user/follow/{followerId}")
 async def follow(request: web.Request) -> web.Response:
     me = security.me(request)
-    target = oid_param(request, "followerId", INVALID_USER)
+    target = id_param(request, "followerId", "user id")
     if target == me["userId"]:
         raise BadRequest("You cannot follow yourself")
     app, mine = request.app, me["userId"]
@@ -93,8 +92,8 @@ async def follow(request: web.Request) -> web.Response:
 @routes.put("/user/unfollow/{followeeId}/{followerId}")
 async def unfollow(request: web.Request) -> web.Response:
     me = security.me(request)
-    followee = oid_param(request, "followeeId", INVALID_USER)
-    follower = oid_param(request, "followerId", INVALID_USER)
+    followee = id_param(request, "followeeId", "user id")
+    follower = id_param(request, "followerId", "user id")
     if follower != me["userId"]:
         raise Forbidden("You can only unfollow for yourself")
     if followee == follower:
@@ -128,7 +127,7 @@ async def following(request: web.Request) -> web.Response:
 @routes.get("/user/followers/{userId}")
 async def followers(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
-    user_id = oid_param(request, "userId", INVALID_USER)
+    user_id = id_param(request, "userId", "user id")
     app = request.app
     if (user_id != me and await blocks.between(app, me, user_id)) or await users.get(app, user_id) is None:
         raise NotFound("User not found")

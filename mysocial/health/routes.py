@@ -10,6 +10,7 @@ from aiohttp import web
 
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import BadRequest
+from mysocial.core.http import digits
 
 routes = web.RouteTableDef()
 
@@ -39,9 +40,10 @@ def fib(n: int) -> int:
 @routes.get("/fibo/{num}")
 async def fibo(request: web.Request) -> web.Response:
     raw = request.match_info["num"]
-    if not raw.isdigit() or int(raw) > 10_000:
+    num = digits(raw)
+    if num is None or num > 10_000:
         raise BadRequest("num must be an integer from 0 to 10000")
     start = time.perf_counter()
-    value = await asyncio.to_thread(fib, int(raw))
+    value = await asyncio.to_thread(fib, num)
     took = (time.perf_counter() - start) * 1000
     return web.Response(text=f"Fibonacci series of {raw} is {value} and it took {took:.2f}ms")

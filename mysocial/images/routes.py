@@ -16,13 +16,12 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import index, realtime, security
 from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
-from mysocial.core.http import body, json_response
+from mysocial.core.http import body, id_param, json_response
 from mysocial.core.mongo import is_oid, now_iso
 from mysocial.core.writepath import Change, commit
 from mysocial.images import cache
 from mysocial.images.schemas import ImageSchema
 from mysocial.users import cache as users
-from mysocial.users.routes import user_id_param
 
 ADDED = "Image added successfully"
 DELETED = "Image deleted successfully"
@@ -82,7 +81,7 @@ async def background_image(request: web.Request) -> web.Response:
 async def user_images(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
-    user = await users.require(app, user_id_param(request))
+    user = await users.require(app, id_param(request, "userId", "user id"))
     if user["_id"] in await blocks.hidden_from(app, me["userId"]):
         return json_response({"message": "User images", "images": []})
     return json_response({"message": "User images", "images": await cache.for_user(app, user["_id"])})

@@ -7,7 +7,7 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import NotFound
-from mysocial.core.http import json_response, oid_param
+from mysocial.core.http import json_response, id_param
 from mysocial.core.writepath import Change, commit, commit_ready
 from mysocial.notifications import cache
 from mysocial.users import cache as users
@@ -29,7 +29,7 @@ async def notifications(request: web.Request) -> web.Response:
 async def mine(request: web.Request) -> tuple[str, str]:
     """(me, notification id); 404 unless the notification is one of mine."""
     me = security.me(request)["userId"]
-    notification_id = oid_param(request, "notificationId", "Invalid notification id")
+    notification_id = id_param(request, "notificationId", "notification id")
     if not await cache.contains(request.app, me, notification_id):
         raise NotFound(NOT_FOUND)
     return me, notification_id

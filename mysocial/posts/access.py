@@ -13,8 +13,7 @@ from aiohttp import web
 
 from mysocial.blocks import cache as blocks
 from mysocial.core import realtime
-from mysocial.core.errors import BadRequest, Forbidden, NotFound
-from mysocial.core.mongo import is_oid
+from mysocial.core.errors import Forbidden, NotFound
 from mysocial.core.reads import read_all
 from mysocial.followers import cache as follows
 from mysocial.posts import cache
@@ -88,13 +87,6 @@ async def viewer(app: web.Application, reader: str) -> Callable[[dict], bool]:
         return post.get("privacy") == "Public" or (post.get("privacy") == "Followers" and author in following)
 
     return sees
-
-
-def post_id_param(request: web.Request, name: str = "postId") -> str:
-    value = request.match_info[name]
-    if not is_oid(value):
-        raise BadRequest("Invalid post id")
-    return value
 
 
 async def readable(app: web.Application, reader: str, post_id: str) -> dict:

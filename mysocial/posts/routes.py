@@ -11,7 +11,7 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import index, security
 from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, NotFound
-from mysocial.core.http import body, json_response
+from mysocial.core.http import body, id_param, json_response, page_number
 from mysocial.core.mongo import now_iso
 from mysocial.core.reads import read_one
 from mysocial.core.writepath import Change, commit
@@ -20,7 +20,6 @@ from mysocial.posts.schemas import (
     ImagePostSchema, ImageUpdateSchema, PostSchema, UpdateSchema, VideoPostSchema, VideoUpdateSchema,
 )
 from mysocial.users import cache as users
-from mysocial.users.routes import page_number, user_id_param
 
 PAGE_SIZE = 10
 PROFILE_POSTS = 1000
@@ -60,7 +59,7 @@ async def video_posts(request: web.Request) -> web.Response:
 async def profile_posts(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
-    user = await users.get(app, user_id_param(request))
+    user = await users.get(app, id_param(request, "userId", "user id"))
     if (user is None or user["username"].lower() != request.match_info["username"].lower()
             or user["uId"] != request.match_info["uId"]):
         raise NotFound("User not found")
@@ -155,7 +154,7 @@ def new_media(kind: str) -> Media:
 
 async def edit(request: web.Request, schema, message: str, media: Media) -> web.Response:
     me = security.me(request)
-    post_id = access.post_id_param(request)
+    post_id = id_param(request, "postId", "post id")
     data = await body(request, schema)
     app = request.app
     post = await access.owned(app, me["userId"], post_id)
@@ -194,7 +193,7 @@ async def update_video_post(request: web.Request) -> web.Response:
 @routes.delete("/post/{postId}")
 async def delete_post(request: web.Request) -> web.Response:
     me = security.me(request)
-    post_id = access.post_id_param(request)
+    post_id = id_param(request, "postId", "post id")
     app = request.app
     post = await access.owned(app, me["userId"], post_id)
     await cache.ensure_synced(app)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from mysocial.core.schemas import Body
+from mysocial.core.schemas import IMAGE_BODY, VIDEO_BODY, Body
 
 PRIVACY = ("Public", "Followers", "Private")
 FEELINGS = ("like", "love", "happy", "wow", "sad", "angry")
@@ -36,10 +36,12 @@ class PostSchema(Body):
 
 
 class ImagePostSchema(PostSchema):
+    LIMIT = IMAGE_BODY
     image = media("Image", "Image is a required field")
 
 
 class VideoPostSchema(PostSchema):
+    LIMIT = VIDEO_BODY
     video = media("Video", "Video is required")
 
 
@@ -51,8 +53,10 @@ class UpdateSchema(PostSchema):
 
 
 class ImageUpdateSchema(UpdateSchema):
-    image = loose("Image", 50 * 1024 * 1024)
+    LIMIT = IMAGE_BODY
+    image = loose("Image", IMAGE_BODY)
 
 
 class VideoUpdateSchema(UpdateSchema):
-    video = loose("Video", 50 * 1024 * 1024)
+    LIMIT = VIDEO_BODY
+    video = loose("Video", VIDEO_BODY)

@@ -10,7 +10,7 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import security
 from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import BadRequest, NotFound
-from mysocial.core.http import body, json_response
+from mysocial.core.http import body, id_param, json_response
 from mysocial.core.mongo import now_iso
 from mysocial.core.reads import read_all
 from mysocial.core.writepath import Change, commit
@@ -91,7 +91,7 @@ async def add_reaction(request: web.Request) -> web.Response:
 async def remove_reaction(request: web.Request) -> web.Response:
     """`postReactions` (counts sent by old clients) is ignored: the counts are Redis's."""
     me = security.me(request)
-    post_id = access.post_id_param(request)
+    post_id = id_param(request, "postId", "post id")
     if request.match_info["previousReaction"] not in posts.REACTIONS:
         raise BadRequest("Invalid reaction type")
     app = request.app
@@ -108,7 +108,7 @@ async def remove_reaction(request: web.Request) -> web.Response:
 async def post_reactions(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
-    post = await access.readable(app, me["userId"], access.post_id_param(request))
+    post = await access.readable(app, me["userId"], id_param(request, "postId", "post id"))
     hidden = await blocks.hidden_from(app, me["userId"])
     reactions = [r for r in await cache.for_post(app, post["_id"]) if r.get("userId") not in hidden]
     return json_response({"message": "Post reactions", "reactions": reactions, "count": len(reactions)})
@@ -119,7 +119,7 @@ async def single_reaction(request: web.Request) -> web.Response:
     me = security.me(request)
     username = username_param(request)
     app = request.app
-    post = await access.readable(app, me["userId"], access.post_id_param(request))
+    post = await access.readable(app, me["userId"], id_param(request, "postId", "post id"))
     reaction = await cache.get(app, cache.reaction_id(post["_id"], username))
     if reaction and reaction.get("userId") in await blocks.hidden_from(app, me["userId"]):
         reaction = None

@@ -11,8 +11,7 @@ from mysocial.blocks import cache as blocks
 from mysocial.core import security
 from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.errors import BadRequest, NotFound
-from mysocial.core.http import body, json_response
-from mysocial.core.mongo import is_oid
+from mysocial.core.http import body, id_param, json_response, page_number
 from mysocial.core.writepath import Change, commit
 from mysocial.followers import cache as follows
 from mysocial.users import cache, store
@@ -20,20 +19,6 @@ from mysocial.users.schemas import BasicInfoSchema, ChangePasswordSchema, Settin
 
 PAGE_SIZE = 12
 routes = web.RouteTableDef()
-
-
-def page_number(request: web.Request) -> int:
-    raw = request.match_info["page"]
-    if not raw.isdigit() or not 0 < int(raw) <= 100_000:
-        raise BadRequest("Invalid page")
-    return int(raw)
-
-
-def user_id_param(request: web.Request, name: str = "userId") -> str:
-    value = request.match_info[name]
-    if not is_oid(value):
-        raise BadRequest("Invalid user id")
-    return value
 
 
 def card(user: dict) -> dict:
@@ -60,7 +45,7 @@ async def profile(request: web.Request) -> web.Response:
 @routes.get("/user/profile/{userId}")
 async def profile_by_id(request: web.Request) -> web.Response:
     me = security.me(request)
-    user_id = user_id_param(request)
+    user_id = id_param(request, "userId", "user id")
     user = None if await blocks.between(request.app, me["userId"], user_id) else await cache.get(request.app, user_id)
     if user is None:
         raise NotFound("User not found")
