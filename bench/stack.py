@@ -93,7 +93,7 @@ class Stack:
         env.update(
             PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")])),
             MYSOCIAL_ENV="bench", REDIS_URL=self.redis_url, MONGO_URL=self.mongo_url, MONGO_DB=self.mongo_db,
-            JWT_SECRET=self.jwt_secret, SECRET_KEY_ONE="bench-cookie-key", RATE_LIMIT=HUGE, AUTH_RATE_LIMIT=HUGE,
+            JWT_SECRET=self.jwt_secret, SECRET_KEY_ONE="bench-cookie-key", RATE_LIMIT=HUGE, AUTH_RATE_LIMIT=HUGE, SOCKET_RATE_LIMIT=HUGE,
             BCRYPT_ROUNDS="4", MEDIA_DIR=str(self.folder / "media"), OUTBOX_DIR=str(self.folder / "outbox"),
             LOG_LEVEL=self.log_level, LOG_FORMAT="json", HOST="127.0.0.1", **extra,
         )

@@ -14,7 +14,6 @@ from mysocial.core import metrics, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
-from mysocial.core.ratelimit import rate_limit
 from mysocial.core.schemas import SMALL_BODY
 from mysocial.core.redis import redis_ctx
 from mysocial.followers.routes import routes as follower_routes
@@ -23,6 +22,7 @@ from mysocial.images.routes import routes as image_routes
 from mysocial.notifications.routes import routes as notification_routes
 from mysocial.posts.routes import routes as post_routes
 from mysocial.reactions.routes import routes as reaction_routes
+from mysocial.sessions import guard
 from mysocial.users.routes import routes as user_routes
 
 API = "/api/v1"
@@ -36,13 +36,13 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         client_max_size=SMALL_BODY,  # request.read()'s limit; core.http.body reads up to each schema's own
         middlewares=[metrics.observe, middlewares.cors(settings.client_url), middlewares.security_headers,
-                     middlewares.errors, rate_limit],
+                     middlewares.errors, middlewares.same_origin(settings.client_url), guard.guard],
     )
     app[SETTINGS] = settings
     app[MEDIA] = make_media(settings)
     app.cleanup_ctx.append(redis_ctx(settings))
     app.cleanup_ctx.append(mongo_ctx(settings, on_start=migrate.apply))
-    realtime.attach(app, settings, realtime.make_server(settings))
+    realtime.attach(app, settings, realtime.make_server(settings), guard.authenticate)
     chat_events.register(app)
 
     app.router.add_routes(health_routes)

@@ -21,6 +21,20 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of `choices`, matched without regard to case; anything else is a start-up error."""
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    for choice in choices:
+        if raw.strip().lower() == choice.lower():
+            return choice
+    raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+
+
+ENVIRONMENTS = ("development", "production", "test", "bench")
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"
@@ -46,6 +60,8 @@ class Settings:
     bcrypt_rounds: int = 10
     rate_limit: int = 300
     auth_rate_limit: int = 10
+    socket_rate_limit: int = 60
+    cookie_samesite: str = "Lax"
     metrics_token: str = ""
     log_format: str = "json"
     log_level: str = "INFO"
@@ -61,7 +77,7 @@ class Settings:
 def load(env: dict | None = None) -> Settings:
     """Build Settings from the environment; production refuses to start without secrets."""
     env = dict(os.environ if env is None else env)
-    mode = env.get("NODE_ENV") or env.get("MYSOCIAL_ENV") or "development"
+    mode = _choice(env, "NODE_ENV" if env.get("NODE_ENV") else "MYSOCIAL_ENV", ENVIRONMENTS, "development")
     keys = tuple(k for k in (env.get("SECRET_KEY_ONE", ""), env.get("SECRET_KEY_TWO", "")) if k)
     jwt_secret = env.get("JWT_SECRET", "")
     if mode == "production":
@@ -97,6 +113,8 @@ def load(env: dict | None = None) -> Settings:
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 10),
         rate_limit=_int(env, "RATE_LIMIT", 300),
         auth_rate_limit=_int(env, "AUTH_RATE_LIMIT", 10),
+        socket_rate_limit=_int(env, "SOCKET_RATE_LIMIT", 60),
+        cookie_samesite=_choice(env, "COOKIE_SAMESITE", ("Lax", "Strict", "None"), "Lax"),
         metrics_token=env.get("METRICS_TOKEN", ""),
         log_format=env.get("LOG_FORMAT", "json"),
         log_level=env.get("LOG_LEVEL", "INFO"),

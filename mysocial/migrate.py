@@ -20,9 +20,10 @@ from mysocial.images import store as images
 from mysocial.notifications import store as notifications
 from mysocial.posts import store as posts
 from mysocial.reactions import store as reactions
+from mysocial.sessions import store as sessions
 from mysocial.users import store as users
 
-STORES = (auth, users, posts, reactions, comments, images, followers, blocks, notifications, chat)
+STORES = (auth, users, sessions, posts, reactions, comments, images, followers, blocks, notifications, chat)
 
 
 def indexes() -> dict[str, list[IndexModel]]:

@@ -43,6 +43,7 @@ PERSIST: dict[str, tuple[str, str]] = {
     "follow": ("follower", "workers.followers.persist_follow"),
     "block": ("blocked", "workers.blocks.persist_block"),
     "notification": ("notification", "workers.notifications.persist_notification"),
+    "session": ("auth", "workers.sessions.persist_session"),
 }
 
 

@@ -87,6 +87,7 @@ def settings(redis_port, mongo_url, tmp_path) -> Settings:
         bcrypt_rounds=4,
         rate_limit=100_000,
         auth_rate_limit=100_000,
+        socket_rate_limit=100_000,
     )
     context.init(s)
     yield s

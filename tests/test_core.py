@@ -33,13 +33,18 @@ def test_bad_integer_setting_is_reported():
         config.load({"PORT": "eighty"})
 
 
-async def test_production_cookie_is_secure_and_cross_site(aiohttp_client, settings):
+async def test_production_cookie_is_secure_and_same_site(aiohttp_client, settings):
     client = await aiohttp_client(create_app(settings.with_(env="production")))
     body = await signup(client, "alice")
     response = await client.post("/api/v1/signin", json={"username": "alice", "password": "secret1"})
     cookie = response.cookies["session"]
-    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "None"
+    assert cookie["secure"] and cookie["httponly"] and cookie["samesite"] == "Lax"
     assert body["token"]
+    cross_site = await aiohttp_client(create_app(settings.with_(env="production", cookie_samesite="None")))
+    response = await cross_site.post("/api/v1/signup", json={
+        "username": "bobby", "password": "secret1", "email": "bobby@example.com", "avatarColor": "red",
+        "avatarImage": PNG})
+    assert response.cookies["session"]["samesite"] == "None", "COOKIE_SAMESITE=None for a client on another site"
 
 
 def test_cookie_keys_rotate(settings):

@@ -61,9 +61,9 @@ async def test_metrics_report_routes_cache_queues_and_ledger(client, settings, d
     await client.get("/api/v1/user/profile")
     text = await (await client.get("/metrics")).text()
     assert metric(text, signups) == metric(before, signups) + 1
-    assert metric(text, hits) == metric(before, hits) + 1
-    assert metric(text, 'mysocial_queue_depth{queue="auth"}') == 1
-    assert metric(text, "mysocial_pending_writes") == 2
+    assert metric(text, hits) == metric(before, hits) + 2, "the caller's session, then the profile"
+    assert metric(text, 'mysocial_queue_depth{queue="auth"}') == 1, "one job for the sign-up's documents"
+    assert metric(text, "mysocial_pending_writes") == 3, "auth, user and session"
     await drain()
     text = await (await client.get("/metrics")).text()
     assert metric(text, "mysocial_pending_writes") == 0 and metric(text, 'mysocial_queue_depth{queue="auth"}') == 0

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import aiohttp
-import pytest
-import socketio
 
 from mysocial.core.appkeys import SIO
 from mysocial.core.realtime import room
@@ -22,14 +20,27 @@ async def test_event_emitted_on_b_reaches_socket_on_a(instances, sockets, settin
     assert bob_socket.received("update user") == [], "an event for alice's room is not seen by bob"
 
 
-async def test_unauthenticated_and_tampered_sockets_are_refused(instances, settings):
+async def test_sockets_without_a_session_are_guests_that_receive_nothing(instances, sockets, settings):
+    """No token, a tampered one or nonsense: the socket is accepted (a refused client reconnects at
+    once, forever) but joins no room, so no event reaches it, and what it sends is ignored."""
     (a,) = await instances(1)
     alice = await signup_at(a.url, "alice")
-    for auth in (None, {"token": alice["token"][:-3] + "abc"}, {"token": "nonsense"}):
-        client = socketio.AsyncClient(reconnection=False)
-        with pytest.raises(socketio.exceptions.ConnectionError):
-            await client.connect(a.url, transports=["websocket"], auth=auth, wait_timeout=5)
-        await client.disconnect()
+    guests = [await sockets(a.url, token=token) for token in (None, alice["token"][:-3] + "abc", "nonsense")]
+    alice_socket = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
+    await alice_socket.wait_for("user online", lambda names: names == ["Alice"])
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{a.url}/api/v1/post", json={"post": "for the signed-in only"},
+                             headers={"Authorization": f"Bearer {alice['token']}"}) as response:
+            assert response.status == 201
+    await alice_socket.wait_for("add post")
+    for guest in guests:
+        await guest.sio.emit("typing", {"receiverId": alice["user"]["_id"], "isTyping": True})
+    await settle(settings, alice_socket)
+    assert alice_socket.received("typing") == [], "a guest's events are ignored"
+    await a.server.app[SIO].emit("test marker", "to every socket")  # after anything sent before it
+    for guest in guests:
+        await guest.wait_for("test marker")
+        assert guest.events == [("test marker", "to every socket")], "not an event, not even 'user online'"
 
 
 async def test_cookie_session_connects(instances, sockets):
@@ -59,7 +70,7 @@ async def test_presence_is_the_same_from_both_instances(instances, sockets, sett
     await watcher_a.wait_for("user online", lambda names: names == ["Alice"])
     # A new socket on instance B sees the same list as instance A.
     late = await sockets(b.url, token=alice["token"], user_id=alice["user"]["_id"])
-    await late.sio.emit("setup", {"userId": "Mallory"})
+    await late.sio.emit("setup", {"userId": "Alice"})
     assert await late.wait_for("user online", lambda names: names == ["Alice"]) == ["Alice"]
 
 

@@ -16,6 +16,7 @@ from mysocial.core.errors import BadRequest
 from mysocial.core.http import body, json_response
 from mysocial.core.mongo import now_iso
 from mysocial.core.writepath import Change, commit
+from mysocial.sessions import cache as session_cache, guard, service as sessions
 from mysocial.users import cache as users
 
 INVALID = "Invalid credentials"
@@ -35,13 +36,14 @@ def new_user(user_id: str, auth_id: str, uid: str, username: str, email: str, co
     }
 
 
-def claims(user: dict) -> dict:
-    return {k: user[k] for k in ("uId", "email", "username", "avatarColor")} | {"userId": user["_id"]}
+def claims(user: dict, session: dict) -> dict:
+    return {k: user[k] for k in ("uId", "email", "username", "avatarColor")} | {"userId": user["_id"],
+                                                                                "sid": session["_id"]}
 
 
-def signed_in(request: web.Request, message: str, user: dict, status: int) -> web.Response:
+def signed_in(request: web.Request, message: str, user: dict, session: dict, status: int) -> web.Response:
     settings = request.app[SETTINGS]
-    token = security.make_token(settings, claims(user))
+    token = security.make_token(settings, claims(user, session))
     response = json_response({"message": message, "user": user, "token": token}, status=status)
     security.set_session(response, settings, token)
     return response
@@ -66,17 +68,20 @@ async def signup(request: web.Request) -> web.Response:
         auth = {"_id": auth_id, "uId": uid, "username": username, "email": email, "password": password,
                 "avatarColor": data["avatarColor"], "userId": user_id, "createdAt": at}
         created_ms = datetime.fromisoformat(at).timestamp() * 1000
+        session = sessions.opened(request, user_id)
 
         def write(pipe):
             cache.put(pipe, auth)
             users.put(pipe, user, created_ms)
+            session_cache.add(pipe, session)
 
         await commit(app[BATCH], write, [Change("auth", auth_id, (cache.key(auth_id),)),
-                                         Change("user", user_id, (users.key(user_id),))])
+                                         Change("user", user_id, (users.key(user_id),)),
+                                         sessions.change(session["_id"])])
     except BaseException:
         await cache.release(app, username, email)
         raise
-    return signed_in(request, "User created successfully", user, 201)
+    return signed_in(request, "User created successfully", user, session, 201)
 
 
 @routes.post("/signin")
@@ -85,16 +90,21 @@ async def signin(request: web.Request) -> web.Response:
     app = request.app
     auth_id = await cache.id_by_username(app, data["username"])
     auth = await cache.get(app, auth_id) if auth_id else None
-    if not auth or not await security.check_password(data["password"], auth["password"]):
+    if not await security.check_password(app[SETTINGS], data["password"], auth["password"] if auth else None):
         raise BadRequest(INVALID)
     user = await users.get(app, auth["userId"])
     if user is None:
         raise BadRequest(INVALID)
-    return signed_in(request, "User login successfully", user, 200)
+    session = sessions.opened(request, user["_id"])
+    await commit(app[BATCH], lambda pipe: session_cache.add(pipe, session), [sessions.change(session["_id"])])
+    return signed_in(request, "User login successfully", user, session, 200)
 
 
 @routes.get("/signout")
 async def signout(request: web.Request) -> web.Response:
+    """Ends the caller's session (its tokens refused, its sockets disconnected), if any."""
+    if request.get(security.CLAIMS) is not None:
+        await sessions.end(request.app, security.me(request)["userId"], only=guard.current(request))
     response = json_response({"message": "Logout successful", "user": {}, "token": ""})
     security.clear_session(response, request.app[SETTINGS])
     return response
@@ -134,12 +144,13 @@ async def reset_password(request: web.Request) -> web.Response:
     auth = await cache.get_for_write(app, auth_id) if auth_id else None
     if not auth:
         raise BadRequest("Reset token has expired.")
-    await change_password(request, auth, data["password"])
+    await change_password(request, auth, data["password"], keep=None)
     return json_response({"message": "Password successfully updated."})
 
 
-async def change_password(request: web.Request, auth: dict, password: str) -> None:
-    """Store a new hash (write path) and have the e-mail worker send the confirmation."""
+async def change_password(request: web.Request, auth: dict, password: str, keep: str | None) -> None:
+    """Store a new hash (write path), have the e-mail worker send the confirmation, and end every
+    session of the user but `keep` (the caller's own, for a change; none for a reset)."""
     app = request.app
     hashed = await security.hash_password(app[SETTINGS], password)
     details = {
@@ -152,4 +163,5 @@ async def change_password(request: web.Request, auth: dict, password: str) -> No
         [Change("auth", auth["_id"], (cache.key(auth["_id"]),))],
         extra=lambda pipe: queues.email(pipe, "password-changed", auth["email"], details),
     )
+    await sessions.end(app, auth["userId"], keep=keep)
 

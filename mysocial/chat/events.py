@@ -9,7 +9,6 @@ from aiohttp import web
 from mysocial.blocks import cache as blocks
 from mysocial.chat import cache
 from mysocial.core import realtime
-from mysocial.core.appkeys import SIO
 from mysocial.core.mongo import is_oid
 from mysocial.core.reads import read_one
 
@@ -53,16 +52,15 @@ async def emit_chat_list(app: web.Application, msg: dict, counts: list[int] | No
 
 def register(app: web.Application) -> None:
     """Client events of the chat, on the authenticated socket session (see core.realtime)."""
-    sio = app[SIO]
     realtime.on_offline(app, lambda user_id: cache.close_all(app, user_id))
 
-    @sio.on("typing")
-    async def typing(sid, data=None):
+    async def typing(sid, user: dict, data=None):
         if not isinstance(data, dict) or not is_oid(data.get("receiverId")):
             return
-        session = await sio.get_session(sid)
-        sender, receiver = session.get("userId"), data["receiverId"]
-        if not sender or sender == receiver or await blocks.between(app, sender, receiver):
+        sender, receiver = user["userId"], data["receiverId"]
+        if sender == receiver or await blocks.between(app, sender, receiver):
             return
-        payload = {"senderId": sender, "senderName": session.get("username"), "isTyping": data.get("isTyping") is True}
+        payload = {"senderId": sender, "senderName": user["username"], "isTyping": data.get("isTyping") is True}
         await realtime.emit_to(app, "typing", payload, [receiver])
+
+    realtime.on(app, "typing", typing)

@@ -1,26 +1,30 @@
 """Rate limits in Redis: a fixed one-minute window per user (or IP), stricter on auth routes.
 
-One round trip (a Lua INCR, EXPIRE on the first hit) per request; over the limit the
-answer is 429 in the contract's error shape with `Retry-After`.
+A count is one Lua call (INCR, EXPIRE on the first hit) that rides in the request's first
+batched round trip (mysocial.sessions.guard); over the limit the answer is 429 in the
+contract's error shape with `Retry-After`. Sockets are limited per address the same way.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import redis.asyncio as aredis
 from aiohttp import web
 from redis.commands.core import AsyncScript
 
-from mysocial.core.appkeys import REDIS, SETTINGS
-from mysocial.core.errors import ApiError, NotAuthorized
-from mysocial.core.security import CLAIMS, claims_from
+from mysocial.core.appkeys import SETTINGS
+from mysocial.core.errors import ApiError
+from mysocial.core.reads import Read, plain
+from mysocial.core.redis import run_script
 
 WINDOW = 60
 STRICT = frozenset({"/api/v1/signin", "/api/v1/signup", "/api/v1/forgot-password"})
+STRICT_PREFIXES = ("/api/v1/reset-password/",)
 EXEMPT_PREFIXES = ("/health", "/metrics", "/socket.io", "/media/")
 MESSAGE = "Too many requests. Please try again later."
 
-# One command instead of a pipeline of INCR + EXPIRE NX: a single EVALSHA costs the
+# One command instead of a pipeline of INCR + EXPIRE NX: a single EVAL costs the
 # API about half the CPU of a two-command pipeline, and this runs on every request.
 _COUNT_LUA = """
 local n = redis.call('INCR', KEYS[1])
@@ -30,32 +34,45 @@ return n
 _count = AsyncScript(aredis.Redis(), _COUNT_LUA)
 
 
-def _caller(request: web.Request) -> str:
-    try:
-        claims = claims_from(request.app[SETTINGS], request.cookies, request.headers.get("Authorization"))
-    except NotAuthorized:
-        return f"ip:{request.remote}"
-    request[CLAIMS] = claims
-    return f"user:{claims['userId']}"
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    limit: int
+    window: int  # the window's number (unix time // WINDOW)
 
 
-@web.middleware
-async def rate_limit(request: web.Request, handler):
-    path = request.path
-    if path.startswith(EXEMPT_PREFIXES) or request.method == "OPTIONS":
-        return await handler(request)
+def exempt(request: web.Request) -> bool:
+    return request.path.startswith(EXEMPT_PREFIXES) or request.method == "OPTIONS"
+
+
+def for_request(request: web.Request, user_id: str | None) -> Limit | None:
+    """The counter this request is charged to: the strict per-address bucket for sign-in, sign-up,
+    forgot- and reset-password posts, else the caller's (or its address's); None when off."""
     settings = request.app[SETTINGS]
-    if path in STRICT and request.method == "POST":
-        bucket, limit, who = "auth", settings.auth_rate_limit, f"ip:{request.remote}"
-    else:
-        bucket, limit, who = "api", settings.rate_limit, _caller(request)
-    if limit <= 0:
-        return await handler(request)
-    now = time.time()
-    window = int(now // WINDOW)
-    key = f"ratelimit:{bucket}:{who}:{window}"
-    count = await _count(keys=[key], args=[WINDOW + 1], client=request.app[REDIS])
-    if count > limit:
-        retry_after = max(1, int((window + 1) * WINDOW - now) + 1)
+    path = request.path
+    if request.method == "POST" and (path in STRICT or path.startswith(STRICT_PREFIXES)):
+        return limit("auth", f"ip:{request.remote}", settings.auth_rate_limit)
+    return limit("api", f"user:{user_id}" if user_id else f"ip:{request.remote}", settings.rate_limit)
+
+
+def limit(bucket: str, who: str, per_minute: int) -> Limit | None:
+    if per_minute <= 0:
+        return None
+    window = int(time.time() // WINDOW)
+    return Limit(f"ratelimit:{bucket}:{who}:{window}", per_minute, window)
+
+
+def count(limit: Limit) -> Read:
+    """Charge one to the counter, as a `Read` whose value is the new count."""
+    return plain(lambda pipe: run_script(pipe, _count, [limit.key], [WINDOW + 1]), 1, lambda replies: int(replies[0]))
+
+
+def over(limit: Limit, n: int) -> bool:
+    return n > limit.limit
+
+
+def enforce(limit: Limit, n: int) -> None:
+    """429 with Retry-After when `n` is over the limit."""
+    if over(limit, n):
+        retry_after = max(1, int((limit.window + 1) * WINDOW - time.time()) + 1)
         raise ApiError(MESSAGE, 429, headers={"Retry-After": str(retry_after)})
-    return await handler(request)

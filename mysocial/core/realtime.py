@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from http.cookies import SimpleCookie
 from typing import Awaitable, Callable, Iterable
 
@@ -16,11 +17,9 @@ import socketio
 from aiohttp import web
 
 from mysocial.config import Settings
-from mysocial.core.errors import ApiError
-from mysocial.core import presence
+from mysocial.core import presence, ratelimit, security
 from mysocial.core.appkeys import SIO
 from mysocial.core.redis import ASYNC_OPTIONS
-from mysocial.core.security import claims_from
 
 log = logging.getLogger("mysocial.realtime")
 
@@ -30,8 +29,15 @@ OFFLINE = web.AppKey("offline_hooks", list)
 
 
 
+AUTHENTICATED = "users"  # every signed-in socket; guests are in no room at all
+
+
 def room(user_id: str) -> str:
     return f"user:{user_id}"
+
+
+def session_room(session_id: str) -> str:
+    return f"session:{session_id}"
 
 
 def rooms(user_ids: Iterable[str]) -> list[str]:
@@ -102,6 +108,21 @@ class Manager(socketio.AsyncRedisManager):
                 return
         await super().emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback,
                            to=to, **kwargs)
+
+    async def disconnect_room(self, name: str, namespace: str = "/") -> None:
+        """Disconnect the sockets in room `name` here and on every other instance: the library's
+        `disconnect` message, whose `sid` names a room (socket ids never contain ':')."""
+        message = {"method": "disconnect", "sid": name, "namespace": namespace, "host_id": self.host_id}
+        await self._handle_disconnect(message)
+        await self._publish(message)
+
+    async def _handle_disconnect(self, message: dict) -> None:
+        name = message.get("sid") or ""
+        if ":" not in name:
+            return await super()._handle_disconnect(message)
+        namespace = message.get("namespace") or "/"
+        for sid, _ in list(self.get_participants(namespace, name)):
+            await self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
     async def _publish(self, data) -> None:
         self._send(self.json.dumps(data))
@@ -200,16 +221,56 @@ class Throttled:
             self._task.cancel()
 
 
-def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) -> None:
-    """Wire connection auth, rooms, presence and the contract's client events."""
+Authenticate = Callable[..., Awaitable[tuple]]  # mysocial.sessions.guard.authenticate
+EVENTS_PER_SECOND, EVENT_BURST = 10, 20
+
+
+class EventBudget:
+    """A token bucket per socket for client events (`typing` and the rest): beyond EVENT_BURST
+    at once, or EVENTS_PER_SECOND sustained, events are dropped. Local to the instance, like the
+    socket itself."""
+
+    def __init__(self, rate: float = EVENTS_PER_SECOND, burst: float = EVENT_BURST):
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, sid: str) -> bool:
+        now = time.monotonic()
+        tokens, last = self._buckets.get(sid, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        if tokens < 1:
+            self._buckets[sid] = (tokens, now)
+            return False
+        self._buckets[sid] = (tokens - 1, now)
+        return True
+
+    def forget(self, sid: str) -> None:
+        self._buckets.pop(sid, None)
+
+
+BUDGET = web.AppKey("event_budget", EventBudget)
+
+
+def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer, authenticate: Authenticate) -> None:
+    """Wire connection auth, rooms, presence and the contract's client events.
+
+    A connection with a live session (the `session` cookie, or `auth: {token}`) joins the
+    rooms of its user, of its session and AUTHENTICATED; every event goes to such rooms. A
+    connection without one is a guest: accepted (a client that is refused reconnects at once,
+    forever: a signed-out tab made ~80 handshakes a second), in no room, so it receives nothing,
+    and its events are ignored. When a signed-in client says `setup` on a guest socket, or on a
+    socket of another user, the socket is disconnected: the client reconnects at once, with the
+    cookie it has now. Connections are rate-limited per address (SOCKET_RATE_LIMIT a minute).
+    """
     sio.attach(app)
     app[SIO] = sio
     app[OFFLINE] = []
+    app[BUDGET] = EventBudget()
     app.cleanup_ctx.append(presence.heartbeat_ctx)
-    local: dict[str, tuple[str, str]] = {}  # sid -> (userId, username), this instance's sockets
+    local: dict[str, tuple[str, str]] = {}  # sid -> (userId, username), this instance's signed-in sockets
 
     async def broadcast() -> None:
-        await sio.emit("user online", await presence.online(app))
+        await sio.emit("user online", await presence.online(app), to=AUTHENTICATED)
 
     announce = Throttled(broadcast, ANNOUNCE_EVERY)
 
@@ -224,21 +285,28 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
     async def connect(sid, environ, auth):
         cookies = {k: m.value for k, m in SimpleCookie(environ.get("HTTP_COOKIE", "")).items()}
         header = environ.get("HTTP_AUTHORIZATION")
-        if not header and isinstance(auth, dict) and auth.get("token"):
+        if not header and isinstance(auth, dict) and isinstance(auth.get("token"), str):
             header = f"Bearer {auth['token']}"
-        try:
-            claims = claims_from(settings, cookies, header)
-        except ApiError as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.message) from None
-        user = {"userId": claims["userId"], "username": claims["username"]}
+        address = environ.get("REMOTE_ADDR") or "unknown"
+        budget = ratelimit.limit("socket", f"ip:{address}", settings.socket_rate_limit)
+        token = security.token_from(settings, cookies, header)
+        claims, session, counts = await authenticate(app, token, (ratelimit.count(budget),) if budget else ())
+        if budget and ratelimit.over(budget, counts[0]):
+            raise socketio.exceptions.ConnectionRefusedError(ratelimit.MESSAGE)
+        if claims is None:
+            await sio.save_session(sid, {})
+            return
+        user = {"userId": claims["userId"], "username": claims["username"], "sessionId": session["_id"]}
         await sio.save_session(sid, user)
-        await sio.enter_room(sid, room(user["userId"]))
+        for name in (room(user["userId"]), session_room(session["_id"]), AUTHENTICATED):
+            await sio.enter_room(sid, name)
         local[sid] = (user["userId"], user["username"])
         await presence.join(app, user["username"])
         await announce()
 
     async def leave(sid: str) -> bool:
         """Forget a socket; when it was the user's last one anywhere, run the offline hooks."""
+        app[BUDGET].forget(sid)
         user = local.pop(sid, None)
         if user is None:
             return False
@@ -252,14 +320,21 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
         if await leave(sid):
             await announce()
 
-    @sio.on("setup")
-    async def setup(sid, data=None):
+    async def setup(sid, user, data=None):
+        claimed = data.get("userId") if isinstance(data, dict) else None
+        if claimed is not None and str(claimed).lower() != user["username"].lower():
+            await sio.disconnect(sid)  # signed in as someone else since: reconnect with the cookie of now
+            return
         await sio.emit("user online", await presence.online(app), to=sid)
 
+    async def setup_guest(sid, data=None):
+        await sio.disconnect(sid)  # signed in since it connected: reconnect with the session cookie
+
+    on(app, "setup", setup, guest=setup_guest)
     for ignored in ("join room", "reaction", "comment", "unfollow user", "block user", "unblock user"):
         # The original re-broadcast these client claims to everyone; MySocial emits
         # the real events itself after the REST call succeeds.
-        sio.on(ignored, lambda sid, data=None: None)
+        on(app, ignored, lambda sid, user, data=None: None)
 
     async def on_shutdown(app: web.Application) -> None:
         for sid in list(local):
@@ -267,6 +342,34 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer) 
             await sio.disconnect(sid)
 
     app.on_shutdown.append(on_shutdown)
+
+
+def on(app: web.Application, event: str, handler, guest=None) -> None:
+    """Handle a client event: `handler(sid, user, data)` for signed-in sockets (`user`: userId,
+    username, sessionId), `guest(sid, data)` (if given) for guests; within the socket's EventBudget."""
+    sio = app[SIO]
+
+    async def dispatch(sid, data=None):
+        if not app[BUDGET].allow(sid):
+            return None
+        user = await sio.get_session(sid)
+        if user:
+            return await handler(sid, user, data)
+        if guest is not None:
+            return await guest(sid, data)
+        return None
+
+    sio.on(event, dispatch)
+
+
+async def disconnect_room(app: web.Application, name: str) -> None:
+    """Disconnect every socket in room `name`, on every instance."""
+    sio = app[SIO]
+    if isinstance(sio.manager, Manager):
+        await sio.manager.disconnect_room(name)
+        return
+    for sid, _ in list(sio.manager.get_participants("/", name)):
+        await sio.disconnect(sid)
 
 
 def on_offline(app: web.Application, hook: OfflineHook) -> None:
@@ -281,5 +384,5 @@ async def emit_to(app: web.Application, event: str, data, user_ids: Iterable[str
 
 
 async def emit_except(app: web.Application, event: str, data, user_ids: Iterable[str]) -> None:
-    """To every connected socket, on every instance, except the sockets of `user_ids`."""
-    await app[SIO].emit(event, data, skip_sid=rooms(user_ids) or None)
+    """To every signed-in socket, on every instance, except the sockets of `user_ids`."""
+    await app[SIO].emit(event, data, to=AUTHENTICATED, skip_sid=rooms(user_ids) or None)

@@ -6,6 +6,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import secrets
 import time
 
 import bcrypt
@@ -13,7 +14,6 @@ import jwt
 from aiohttp import web
 
 from mysocial.config import Settings
-from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import NotAuthorized
 
 COOKIE = "session"
@@ -36,7 +36,17 @@ async def hash_password(settings: Settings, password: str) -> str:
     return await asyncio.to_thread(_hash, password, settings.bcrypt_rounds)
 
 
-async def check_password(password: str, hashed: str) -> bool:
+@functools.lru_cache(maxsize=8)
+def _dummy(rounds: int) -> str:
+    return _hash(secrets.token_urlsafe(16), rounds)
+
+
+async def check_password(settings: Settings, password: str, hashed: str | None) -> bool:
+    """bcrypt's verdict; without a hash (no such user) the same work against a dummy one, so an
+    unknown username answers no sooner than a wrong password."""
+    if hashed is None:
+        await asyncio.to_thread(_check, password, await asyncio.to_thread(_dummy, settings.bcrypt_rounds))
+        return False
     return await asyncio.to_thread(_check, password, hashed)
 
 
@@ -79,7 +89,7 @@ def open_cookie(settings: Settings, value: str) -> str | None:
     return None
 
 
-def token_from(settings: Settings, cookies: dict, authorization: str | None) -> str | None:
+def token_from(settings: Settings, cookies, authorization: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip() or None
     raw = cookies.get(COOKIE)
@@ -88,12 +98,10 @@ def token_from(settings: Settings, cookies: dict, authorization: str | None) -> 
     return open_cookie(settings, raw) or "!invalid"
 
 
-def claims_from(settings: Settings, cookies: dict, authorization: str | None) -> dict:
-    """The JWT claims of whoever is calling; 401 in the contract's words otherwise."""
-    token = token_from(settings, cookies, authorization)
-    if not token:
-        raise NotAuthorized(MISSING)
-    return read_token(settings, token)
+def by_cookie(request: web.Request) -> bool:
+    """Whether the request is authenticated by the session cookie (not by a bearer header)."""
+    authorization = request.headers.get("Authorization", "")
+    return COOKIE in request.cookies and not authorization.lower().startswith("bearer ")
 
 
 def set_session(response: web.StreamResponse, settings: Settings, token: str) -> None:
@@ -103,22 +111,23 @@ def set_session(response: web.StreamResponse, settings: Settings, token: str) ->
         max_age=settings.token_ttl,
         httponly=True,
         secure=settings.production,
-        samesite="None" if settings.production else "Lax",
+        samesite=settings.cookie_samesite,
         path="/",
     )
 
 
 def clear_session(response: web.StreamResponse, settings: Settings) -> None:
-    response.del_cookie(COOKIE, path="/", secure=settings.production, samesite="None" if settings.production else "Lax")
+    response.del_cookie(COOKIE, path="/", secure=settings.production, samesite=settings.cookie_samesite)
 
 
 CLAIMS = web.RequestKey("claims", dict)
+AUTH_ERROR = web.RequestKey("auth_error", NotAuthorized)
 
 
 def me(request: web.Request) -> dict:
-    """The authenticated caller's JWT claims (401 otherwise); parsed once per request."""
+    """The authenticated caller's claims: set by mysocial.sessions.guard once the token's
+    signature, expiry and session were checked; 401 in the contract's words otherwise."""
     claims = request.get(CLAIMS)
     if claims is None:
-        claims = claims_from(request.app[SETTINGS], request.cookies, request.headers.get("Authorization"))
-        request[CLAIMS] = claims
+        raise request.get(AUTH_ERROR) or NotAuthorized(MISSING)
     return claims

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 import pymongo.errors
 from aiohttp import web
 
-from mysocial.core.errors import ApiError, error_body
+from mysocial.core import security
+from mysocial.core.errors import ApiError, Forbidden, error_body
 from mysocial.core.http import json_response
 
 log = logging.getLogger("mysocial.web")
@@ -66,6 +68,37 @@ def cors(client_url: str):
                 )
                 response.headers["Access-Control-Max-Age"] = "600"
         return response
+
+    return middleware
+
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CROSS_SITE = "Cross-site requests are not allowed"
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else "null"
+
+
+def same_origin(client_url: str):
+    """Refuse (403) a state-changing request authenticated by the session cookie unless it comes
+    from the client's origin: its `Origin`, or without one its `Referer`, must be CLIENT_URL's.
+    A request with neither is no browser's cross-site request (browsers send Origin on every
+    cross-origin POST, PUT and DELETE) and passes; bearer-token clients are not concerned.
+    GET /signout changes state too (the contract made it a GET) and is checked likewise."""
+    allowed = _origin_of(client_url)
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        changes = request.method in STATE_CHANGING or request.path == "/api/v1/signout"
+        if changes and security.by_cookie(request):
+            origin = request.headers.get("Origin")
+            referer = request.headers.get("Referer")
+            claimed = origin if origin is not None else (_origin_of(referer) if referer else None)
+            if claimed is not None and claimed != allowed:
+                raise Forbidden(CROSS_SITE)
+        return await handler(request)
 
     return middleware
 

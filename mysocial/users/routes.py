@@ -9,11 +9,12 @@ from mysocial.auth import cache as auth_cache
 from mysocial.auth.routes import change_password
 from mysocial.blocks import cache as blocks
 from mysocial.core import security
-from mysocial.core.appkeys import BATCH, MONGO
+from mysocial.core.appkeys import BATCH, MONGO, SETTINGS
 from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.http import body, id_param, json_response, page_number
 from mysocial.core.writepath import Change, commit
 from mysocial.followers import cache as follows
+from mysocial.sessions import guard
 from mysocial.users import cache, store
 from mysocial.users.schemas import BasicInfoSchema, ChangePasswordSchema, SettingsSchema, SocialLinksSchema
 
@@ -85,9 +86,10 @@ async def change_password_route(request: web.Request) -> web.Response:
     data = await body(request, ChangePasswordSchema)
     user = await cache.get(request.app, me["userId"])
     auth = await auth_cache.get_for_write(request.app, user["authId"]) if user else None
-    if not auth or not await security.check_password(data["currentPassword"], auth["password"]):
+    if not await security.check_password(request.app[SETTINGS], data["currentPassword"],
+                                         auth["password"] if auth else None):
         raise BadRequest("Invalid credentials")
-    await change_password(request, auth, data["newPassword"])
+    await change_password(request, auth, data["newPassword"], keep=guard.current(request))
     return json_response(
         {"message": "Password updated successfully. You will be redirected shortly to the login page."}
     )

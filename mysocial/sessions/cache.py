@@ -1,0 +1,81 @@
+"""Sessions in Redis: `session:<id>` hash (the user, when it started, was last used and ends, the
+user agent and address it signed in from) and `sessions:<userId>`, the user's sessions by start
+time (an index, see mysocial.core.index). Documents like any other: written through the write
+path, persisted by a worker, read through from MongoDB after an eviction; an ended session is
+removed (and remembered in `gone:session`), so its tokens are refused at once everywhere.
+"""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from bson import ObjectId
+
+from mysocial.core import index
+from mysocial.core.appkeys import MONGO
+from mysocial.core.cache import Kind, doc, read_many
+from mysocial.core.mongo import now_iso
+from mysocial.core.reads import Read
+from mysocial.sessions import store
+
+AGENT_MAX = 300
+TOUCH_EVERY_MS = 5 * 60 * 1000  # lastUsedAt moves at most this often (a write per request would cost)
+
+
+def key(session_id: str) -> str:
+    return f"session:{session_id}"
+
+
+def of_user(user_id: str) -> str:
+    return f"sessions:{user_id}"
+
+
+SESSION = Kind("session", key)
+
+
+def _load(app: web.Application):
+    return lambda sid: store.find(app[MONGO], sid)
+
+
+def new(user_id: str, user_agent: str, ip: str, ttl: int) -> dict:
+    now_ms = int(time.time() * 1000)
+    return {"_id": str(ObjectId()), "userId": user_id, "createdAt": now_iso(), "lastUsedAt": now_ms,
+            "expiresAt": now_ms + ttl * 1000, "userAgent": (user_agent or "")[:AGENT_MAX], "ip": ip or ""}
+
+
+def read(app: web.Application, session_id: str) -> Read:
+    """The session, as a `Read` (read through from MongoDB after an eviction)."""
+    return doc(SESSION, session_id, _load(app))
+
+
+def live(session: dict | None, user_id: str, now_ms: float | None = None) -> bool:
+    """Whether `session` still opens requests for `user_id`."""
+    now_ms = time.time() * 1000 if now_ms is None else now_ms
+    return session is not None and session.get("userId") == user_id and session.get("expiresAt", 0) > now_ms
+
+
+def stale(session: dict, now_ms: float) -> bool:
+    return now_ms - session.get("lastUsedAt", 0) > TOUCH_EVERY_MS
+
+
+async def ready(app: web.Application, user_id: str) -> None:
+    await index.ensure_loaded(app, SESSION, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
+
+
+async def of(app: web.Application, user_id: str) -> list[dict]:
+    """The user's sessions, newest first."""
+    ids = await index.ids(app, SESSION, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
+    return await read_many(app, SESSION, ids, _load(app))
+
+
+def add(pipe, session: dict) -> None:
+    index.add(pipe, SESSION, session, index.ms(session["createdAt"]), [of_user(session["userId"])])
+
+
+def touch(pipe, session: dict, now_ms: int) -> None:
+    index.patch(pipe, key(session["_id"]), {"lastUsedAt": now_ms})
+
+
+def remove(pipe, session: dict, now_ms: float) -> None:
+    """End it (the user's index must be loaded: `ready`); the result is None if it had ended already."""
+    index.remove(pipe, SESSION, session["_id"], now_ms, of_user(session["userId"]))

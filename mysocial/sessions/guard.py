@@ -1,0 +1,90 @@
+"""Who is calling, checked once per request and per socket: token, session, rate limit.
+
+A token opens requests only while its session lives (mysocial.sessions.cache): sign-out, a
+password change or a reset ends sessions, and their tokens are refused at once, everywhere.
+The session's read and the rate-limit count share one batched round trip.
+"""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from mysocial.core import ratelimit, security
+from mysocial.core.appkeys import SETTINGS
+from mysocial.core.errors import NotAuthorized
+from mysocial.core.mongo import is_oid
+from mysocial.core.reads import Read, plain, read_all
+from mysocial.sessions import cache, service
+
+SESSION = web.RequestKey("session", dict)
+_NONE = plain(lambda pipe: None, 0, lambda replies: None)
+
+
+def claims_of(app: web.Application, token: str | None) -> dict | None:
+    """The claims of a well-signed, unexpired token (None without a token; 401 for a bad one)."""
+    return security.read_token(app[SETTINGS], token) if token else None
+
+
+def session_read(app: web.Application, claims: dict) -> Read:
+    sid = claims.get("sid")
+    return cache.read(app, sid) if is_oid(sid) else _NONE  # no sid: a token from before sessions
+
+
+async def opened(app: web.Application, claims: dict, session: dict | None) -> bool:
+    """Whether `session` (read for `claims`) still opens requests; keeps its last use current."""
+    now_ms = time.time() * 1000
+    if not cache.live(session, claims["userId"], now_ms):
+        return False
+    if cache.stale(session, now_ms):
+        await service.touch(app, session, int(now_ms))
+    return True
+
+
+async def authenticate(app: web.Application, token: str | None, extra: tuple[Read, ...] = ()) -> tuple[dict | None, dict | None, list]:
+    """(claims, session, the `extra` reads' values) in one round trip; (None, None, …) when the token
+    is missing, bad or its session has ended."""
+    try:
+        claims = claims_of(app, token)
+    except NotAuthorized:
+        claims = None
+    reads = (*extra, *((session_read(app, claims),) if claims else ()))
+    values = await read_all(app, *reads) if reads else []
+    if claims is None:
+        return None, None, values
+    if not await opened(app, claims, values[-1]):
+        return None, None, values[:-1]
+    return claims, values[-1], values[:-1]
+
+
+@web.middleware
+async def guard(request: web.Request, handler):
+    """Authenticate (when a token is present) and charge the rate limit, in one round trip.
+    Handlers get the caller from `security.me`, which raises the 401 recorded here."""
+    if ratelimit.exempt(request):
+        return await handler(request)
+    app = request.app
+    token = security.token_from(app[SETTINGS], request.cookies, request.headers.get("Authorization"))
+    try:
+        claims = claims_of(app, token)
+    except NotAuthorized as exc:
+        request[security.AUTH_ERROR] = exc
+        claims = None
+    limit = ratelimit.for_request(request, claims["userId"] if claims else None)
+    reads = ((ratelimit.count(limit),) if limit else ()) + ((session_read(app, claims),) if claims else ())
+    values = await read_all(app, *reads) if reads else []
+    if limit:
+        ratelimit.enforce(limit, values[0])
+    if claims is not None:
+        if await opened(app, claims, values[-1]):
+            request[security.CLAIMS] = claims
+            request[SESSION] = values[-1]
+        else:
+            request[security.AUTH_ERROR] = NotAuthorized(security.INVALID)
+    return await handler(request)
+
+
+def current(request: web.Request) -> str | None:
+    """The id of the caller's session (once `security.me` succeeded)."""
+    session = request.get(SESSION)
+    return session["_id"] if session else None
