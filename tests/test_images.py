@@ -91,7 +91,8 @@ async def test_gallery_is_hidden_across_a_block(client, settings):
     alice, bob = await users(client, "alice", "bobby")
     await call(client, "POST", "/images/profile", alice, json={"image": PNG})
     await block(settings, alice, bob)
-    assert (await call(client, "GET", f"/images/{alice.id}", bob))["images"] == []
+    body = await call(client, "GET", f"/images/{alice.id}", bob, 404)
+    assert body["message"] == "User not found", "the one rule of every profile read"
     assert len((await call(client, "GET", f"/images/{alice.id}", alice))["images"]) == 1
 
 

@@ -63,8 +63,8 @@ async def test_blocks_hide_posts_both_ways(client, settings):
     assert await feed_ids(client, alice) == [c, a] and (await feed(client, alice))["totalPosts"] == 2
     assert await feed_ids(client, bob) == [c, b] and (await feed(client, bob))["totalPosts"] == 2
     assert set(await feed_ids(client, carol)) == {a, b, c}
-    profile = await call(client, "GET", f"/user/profile/posts/{alice.name}/{alice.id}/{alice.uid}", bob)
-    assert profile["posts"] == []
+    answer = await call(client, "GET", f"/user/profile/posts/{alice.name}/{alice.id}/{alice.uid}", bob, 404)
+    assert answer["message"] == "User not found", "as /user/profile/:id answers across a block"
     for reader, pid in ((bob, a), (alice, b)):
         await call(client, "GET", f"/post/reactions/{pid}", reader, 404)
         await call(client, "GET", f"/post/comments/{pid}", reader, 404)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mysocial.core.schemas import IMAGE_BODY, Body, text
+from mysocial.core.schemas import IMAGE_BODY, Body, Printable, text
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -17,7 +17,7 @@ def email_field(invalid: str, missing: str = "Email is a required field") -> fie
 
 class SignupSchema(Body):
     LIMIT = IMAGE_BODY
-    username = text("Username", min=4, max=8)
+    username = text("Username", min=4, max=8, rules=(Printable("Invalid username"),))
     password = text("Password", min=4, max=8)
     email = email_field("Email must be valid")
     avatarColor = text("Avatar color", min=1, max=32, invalid="Avatar color is required", missing="Avatar color is required")

@@ -68,7 +68,12 @@ async def observe(request: web.Request, handler):
 
 
 async def scrape(request: web.Request) -> web.Response:
-    wanted = request.app[SETTINGS].metrics_token
+    """Prometheus text. With METRICS_TOKEN set it wants `Authorization: Bearer <token>`; in
+    production without one it is off (404): queue depths and routes are nobody else's business."""
+    settings = request.app[SETTINGS]
+    wanted = settings.metrics_token
+    if settings.production and not wanted:
+        raise web.HTTPNotFound()
     if wanted and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {wanted}"):
         raise NotAuthorized("Token is invalid. Please login again.")
     async with request.app[REDIS].pipeline(transaction=False) as pipe:

@@ -1,6 +1,8 @@
 """Field builders that speak the contract's validation messages."""
 from __future__ import annotations
 
+import unicodedata
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from mysocial.core.mongo import is_oid
@@ -23,9 +25,10 @@ class Body(Schema):
 
 
 def text(label: str, *, required: bool = True, min: int | None = None, max: int | None = None,
-         invalid: str | None = None, missing: str | None = None, **kwargs) -> fields.String:
+         invalid: str | None = None, missing: str | None = None, rules: tuple = (), **kwargs) -> fields.String:
     """`Username is a required field`, `Invalid username`, `Username must be of type string`."""
-    rules = [validate.Length(min=min, max=max, error=invalid or f"Invalid {label.lower()}")] if (min or max) else []
+    length = [validate.Length(min=min, max=max, error=invalid or f"Invalid {label.lower()}")] if (min or max) else []
+    rules = [*length, *rules]
     return fields.String(
         required=required,
         validate=rules,
@@ -46,11 +49,30 @@ def optional_text(label: str, max: int = 10_000) -> fields.String:
     )
 
 
+class StrictBoolean(fields.Boolean):
+    """JSON `true` or `false` only: marshmallow's Boolean takes 1, 0 and 1.0 too (1 == True)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def flag(label: str) -> fields.Boolean:
-    return fields.Boolean(
-        truthy={True}, falsy={False},
-        error_messages={"invalid": f"{label} must be a boolean", "null": f"{label} must be a boolean"},
-    )
+    return StrictBoolean(error_messages={"invalid": f"{label} must be a boolean", "null": f"{label} must be a boolean"})
+
+
+class Printable(validate.Validator):
+    """No control, format (zero-width, bidi overrides), unassigned or private-use characters, no
+    separators (spaces), and not blank: what a name shown to others may hold."""
+
+    def __init__(self, error: str):
+        self.error = error
+
+    def __call__(self, value: str) -> str:
+        if not value or any(unicodedata.category(c)[0] in "CZ" for c in value):
+            raise ValidationError(self.error)
+        return value
 
 
 def prop(missing: str, *rules, invalid: str | None = None) -> fields.String:

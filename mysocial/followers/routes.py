@@ -14,7 +14,7 @@ from mysocial.core.http import json_response, id_param
 from mysocial.core.mongo import edge_id
 from mysocial.core.writepath import Change, commit_ready
 from mysocial.followers import cache
-from mysocial.users import cache as users
+from mysocial.users import cache as users, profiles, views
 
 routes = web.RouteTableDef()
 
@@ -25,7 +25,7 @@ def card(user: dict) -> dict:
         "_id": user["_id"], "username": user.get("username"), "avatarColor": user.get("avatarColor"),
         "postCount": user.get("postsCount", 0), "followersCount": user.get("followersCount", 0),
         "followingCount": user.get("followingCount", 0), "profilePicture": user.get("profilePicture"),
-        "uId": user.get("uId"), "userProfile": user,
+        "uId": user.get("uId"), "userProfile": views.public(user),
     }
 
 
@@ -129,7 +129,6 @@ async def followers(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
     user_id = id_param(request, "userId", "user id")
     app = request.app
-    if (user_id != me and await blocks.between(app, me, user_id)) or await users.get(app, user_id) is None:
-        raise NotFound("User not found")
+    await profiles.visible(app, me, user_id)
     ids = await cache.follower_ids(app, user_id)
     return json_response({"message": "User followers", "followers": await cards(app, ids, me)})

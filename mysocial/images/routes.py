@@ -21,7 +21,7 @@ from mysocial.core.mongo import is_oid, now_iso
 from mysocial.core.writepath import Change, commit
 from mysocial.images import cache
 from mysocial.images.schemas import ImageSchema
-from mysocial.users import cache as users
+from mysocial.users import cache as users, profiles, views
 
 ADDED = "Image added successfully"
 DELETED = "Image deleted successfully"
@@ -39,7 +39,14 @@ def set_user(pipe, user: dict, fields: dict) -> None:
 
 
 async def tell_everyone(app: web.Application, user: dict, event: str, data) -> None:
-    await realtime.emit_except(app, event, data, await blocks.hidden_from(app, user["_id"]))
+    """To everyone not in a block with `user`; an `update user` carries the whole document to the
+    user's own sockets and the public projection to everyone else's."""
+    hidden = await blocks.hidden_from(app, user["_id"])
+    if event == "update user":
+        await realtime.emit_to(app, event, data, [user["_id"]])
+        await realtime.emit_except(app, event, views.public(data), {*hidden, user["_id"]})
+        return
+    await realtime.emit_except(app, event, data, hidden)
 
 
 async def add_image(request: web.Request, background: bool) -> web.Response:
@@ -81,9 +88,7 @@ async def background_image(request: web.Request) -> web.Response:
 async def user_images(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
-    user = await users.require(app, id_param(request, "userId", "user id"))
-    if user["_id"] in await blocks.hidden_from(app, me["userId"]):
-        return json_response({"message": "User images", "images": []})
+    user = await profiles.visible(app, me["userId"], id_param(request, "userId", "user id"))
     return json_response({"message": "User images", "images": await cache.for_user(app, user["_id"])})
 
 

@@ -19,7 +19,7 @@ from mysocial.posts import access, cache
 from mysocial.posts.schemas import (
     ImagePostSchema, ImageUpdateSchema, PostSchema, UpdateSchema, VideoPostSchema, VideoUpdateSchema,
 )
-from mysocial.users import cache as users
+from mysocial.users import cache as users, profiles, views
 
 PAGE_SIZE = 10
 PROFILE_POSTS = 1000
@@ -59,13 +59,13 @@ async def video_posts(request: web.Request) -> web.Response:
 async def profile_posts(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
-    user = await users.get(app, id_param(request, "userId", "user id"))
-    if (user is None or user["username"].lower() != request.match_info["username"].lower()
-            or user["uId"] != request.match_info["uId"]):
+    user = await profiles.visible(app, me["userId"], id_param(request, "userId", "user id"))
+    if user["username"].lower() != request.match_info["username"].lower() or user["uId"] != request.match_info["uId"]:
         raise NotFound("User not found")
     ids, _ = await cache.page(app, cache.by_user(user["_id"]), me["userId"], 0, PROFILE_POSTS)
     posts = await cache.get_many(app, ids)
-    return json_response({"message": "Get user profile and posts", "user": user, "posts": posts})
+    return json_response({"message": "Get user profile and posts", "user": views.for_reader(user, me["userId"]),
+                          "posts": posts})
 
 
 async def upload(app: web.Application, data_url: str, kind: str) -> dict:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from mysocial.core import index
 from mysocial.core.appkeys import BATCH, MONGO, REDIS
-from mysocial.core.cache import Kind, read_for_write, read_many, read_through
+from mysocial.core.cache import Kind, doc, read_for_write, read_many, read_through
 from mysocial.core.metrics import cache_result
 from mysocial.core.reads import Read
 from mysocial.core.errors import ApiError, NotFound
@@ -37,6 +37,11 @@ USER = Kind("user", key)
 
 async def get(app: web.Application, user_id: str) -> dict | None:
     return await read_through(app, USER, user_id, lambda uid: store.find(app[MONGO], uid))
+
+
+def read(app: web.Application, user_id: str) -> Read:
+    """`get` as a `Read` (mysocial.core.reads)."""
+    return doc(USER, user_id, lambda uid: store.find(app[MONGO], uid))
 
 
 CARD = ("_id", "username", "email", "avatarColor", "profilePicture")

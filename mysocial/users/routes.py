@@ -15,7 +15,7 @@ from mysocial.core.http import body, id_param, json_response, page_number
 from mysocial.core.writepath import Change, commit
 from mysocial.followers import cache as follows
 from mysocial.sessions import guard
-from mysocial.users import cache, store
+from mysocial.users import cache, profiles, store, views
 from mysocial.users.schemas import BasicInfoSchema, ChangePasswordSchema, SettingsSchema, SocialLinksSchema
 
 PAGE_SIZE = 12
@@ -31,7 +31,7 @@ async def all_users(request: web.Request) -> web.Response:
     me = security.me(request)
     ids, total = await cache.page(request.app, page_number(request), PAGE_SIZE, me["userId"])
     hidden = await blocks.hidden_from(request.app, me["userId"])
-    users = await cache.get_many(request.app, [i for i in ids if i not in hidden])
+    users = [views.public(u) for u in await cache.get_many(request.app, [i for i in ids if i not in hidden])]
     total -= len(hidden)
     followers = await follows.follower_ids(request.app, me["userId"])
     return json_response({"message": "Get users", "users": users, "totalUsers": total, "followers": followers})
@@ -46,10 +46,7 @@ async def profile(request: web.Request) -> web.Response:
 @routes.get("/user/profile/{userId}")
 async def profile_by_id(request: web.Request) -> web.Response:
     me = security.me(request)
-    user_id = id_param(request, "userId", "user id")
-    user = None if await blocks.between(request.app, me["userId"], user_id) else await cache.get(request.app, user_id)
-    if user is None:
-        raise NotFound("User not found")
+    user = await profiles.profile(request.app, me["userId"], id_param(request, "userId", "user id"))
     return json_response({"message": "Get user profile by id", "user": user})
 
 
@@ -59,7 +56,8 @@ async def suggestions(request: web.Request) -> web.Response:
     skip = set(await follows.following_ids(request.app, me["userId"])) | {me["userId"]}
     skip |= await blocks.hidden_from(request.app, me["userId"])
     ids = [i for i in await cache.random_ids(request.app, 10 + len(skip)) if i not in skip][:10]
-    return json_response({"message": "User suggestions", "users": await cache.get_many(request.app, ids)})
+    users = [views.public(u) for u in await cache.get_many(request.app, ids)]
+    return json_response({"message": "User suggestions", "users": users})
 
 
 @routes.get("/user/profile/search/{query}")
