@@ -4,7 +4,7 @@ The baselines set the ceiling a real route is compared with: a bare JSON
 answer, a *minimal write* (one INCR, then one pipelined HSET + ZADD through
 the app's asyncio Redis client) and a *minimal read* (ZREVRANGE, then one
 pipelined HGETALL of 10). `/bench/fanout` broadcasts a timestamped event to
-every socket on every instance (through the Redis manager), for bench/fanout.py.
+every signed-in socket on every instance (through the Redis manager), for bench/fanout.py.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from mysocial.app import create_app
 from mysocial.config import Settings
 from mysocial.core.appkeys import REDIS, SIO
 from mysocial.core.http import json_response
+from mysocial.core.realtime import AUTHENTICATED
 from mysocial.core.redis import from_hash
 
 ITEMS = "bench:items"
@@ -62,7 +63,7 @@ async def minimal_read(request: web.Request) -> web.Response:
 @routes.post("/bench/fanout")
 async def fanout(request: web.Request) -> web.Response:
     data = orjson.loads(await request.read())
-    await request.app[SIO].emit(FANOUT_EVENT, {"seq": data["seq"], "t": time.time()})
+    await request.app[SIO].emit(FANOUT_EVENT, {"seq": data["seq"], "t": time.time()}, to=AUTHENTICATED)
     return json_response({"message": "ok"})
 
 

@@ -18,8 +18,6 @@ import sys
 import time
 
 import aiohttp
-import jwt
-from bson import ObjectId
 
 from bench.app import FANOUT_EVENT
 from bench.load import percentile
@@ -29,15 +27,21 @@ READY = "ready"
 TARGET_P99_MS = 250
 
 
-def tokens(secret: str, count: int, offset: int) -> list[str]:
-    """Valid JWTs for `count` made-up users (sockets only need valid claims)."""
-    now = int(time.time())
-    return [jwt.encode({"userId": str(ObjectId()), "username": f"Fan{offset + n:05d}", "uId": f"{offset + n:012d}",
-                        "email": f"fan{offset + n}@bench.example", "avatarColor": "#000", "iat": now,
-                        "exp": now + 3600}, secret, algorithm="HS256") for n in range(count)]
+async def tokens(urls: list[str], count: int, offset: int) -> list[str]:
+    """Sign up `count` users (every socket needs a live session: a made-up token is a guest's)."""
+    from bench.scenario import signup
+
+    gate = asyncio.Semaphore(20)
+
+    async def one(n: int) -> str:
+        async with gate:
+            return (await signup(http, urls[n % len(urls)], offset + n)).token
+
+    async with aiohttp.ClientSession() as http:
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
 
 
-async def client_main(urls: list[str], secret: str, count: int, offset: int, expect: int) -> None:
+async def client_main(urls: list[str], count: int, offset: int, expect: int) -> None:
     """One client process: connect `count` sockets, report ready, collect latencies of `expect` events."""
     import socketio
 
@@ -66,7 +70,8 @@ async def client_main(urls: list[str], secret: str, count: int, offset: int, exp
             await sio.connect(urls[(offset + n) % len(urls)], transports=["websocket"], auth={"token": token},
                               wait_timeout=30)
 
-    await asyncio.gather(*(connect(n, c, t) for n, (c, t) in enumerate(zip(clients, tokens(secret, count, offset)))))
+    signed_in = await tokens(urls, count, offset)
+    await asyncio.gather(*(connect(n, c, t) for n, (c, t) in enumerate(zip(clients, signed_in))))
     gc.collect()
     gc.freeze()  # the clients' own collections must not show up as fan-out latency
     print(READY, flush=True)
@@ -96,7 +101,7 @@ def run(clients: int = 1000, processes: int = 4, events: int = 20, interval: flo
         started = time.monotonic()
         for count in per:
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", "bench.fanout", "client", f"--secret={stack.jwt_secret}", "--count", str(count),
+                [sys.executable, "-m", "bench.fanout", "client", "--count", str(count),
                  "--offset", str(offset), "--expect", str(events), *[a for u in stack.urls for a in ("--url", u)]],
                 stdout=subprocess.PIPE, text=True, env=stack.env()))
             offset += count
@@ -132,12 +137,11 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["client"]:
         p = argparse.ArgumentParser(prog="python -m bench.fanout client")
         p.add_argument("--url", action="append", required=True)
-        p.add_argument("--secret", required=True)
         p.add_argument("--count", type=int, required=True)
         p.add_argument("--offset", type=int, default=0)
         p.add_argument("--expect", type=int, required=True)
         a = p.parse_args(argv[1:])
-        asyncio.run(client_main(a.url, a.secret, a.count, a.offset, a.expect))
+        asyncio.run(client_main(a.url, a.count, a.offset, a.expect))
         return
     p = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

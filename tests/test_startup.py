@@ -53,3 +53,12 @@ def test_migrate_creates_the_indexes(settings, db):
             assert edge_index()
     finally:
         db.client.drop_database(name)
+
+
+def test_node_env_is_matched_without_case_and_unknown_values_refused(settings):
+    done = run("serve", NODE_ENV="Production", REDIS_URL=settings.redis_url, MONGO_URL=settings.mongo_url)
+    assert done.returncode != 0
+    assert "production needs JWT_SECRET, SECRET_KEY_ONE set" in done.stderr, "Production is production: " + done.stderr
+    done = run("serve", NODE_ENV="prod", REDIS_URL=settings.redis_url, MONGO_URL=settings.mongo_url)
+    assert done.returncode != 0 and "NODE_ENV must be one of development, production, test, bench" in done.stderr
+    assert "Traceback" not in done.stderr
