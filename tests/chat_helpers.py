@@ -47,7 +47,13 @@ async def call(client, method: str, path: str, who: Person | None, status: int =
 
 
 async def send(client, sender: Person, receiver: Person, text: str = "hello", status: int = 200, **fields) -> dict:
-    return await call(client, "POST", CHAT, sender, status, json={"receiverId": receiver.id, "body": text, **fields})
+    return await call(client, "POST", CHAT, sender, status, json={**receiver_fields(receiver), "body": text, **fields})
+
+
+def receiver_fields(receiver: Person) -> dict:
+    """What the web client sends of the receiver (required by the contract)."""
+    return {"receiverId": receiver.id, "receiverUsername": receiver.username, "receiverAvatarColor": "#f00",
+            "receiverProfilePicture": "http://localhost/media/x.png"}
 
 
 async def messages(client, who: Person, other: Person, query: str = "") -> list[dict]:

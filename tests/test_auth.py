@@ -41,16 +41,24 @@ async def test_signup_answers_from_redis_before_mongodb(client, db, r, drain):
 
 
 @pytest.mark.parametrize("patch, message", [
-    ({"username": None}, "Username is a required field"),
+    # the original's messages, rule for rule (Joi's own where its scheme names none)
+    ({"username": None}, '"username" is required'),
+    ({"username": ""}, "Username is a required field"),
     ({"username": "abc"}, "Invalid username"),
     ({"username": "abcdefghi"}, "Invalid username"),
     ({"username": 1234}, "Username must be of type string"),
-    ({"password": None}, "Password is a required field"),
+    ({"password": None}, '"password" is required'),
+    ({"password": ""}, "Password is a required field"),
     ({"password": "abc"}, "Invalid password"),
+    ({"password": 12345}, "Password must be of type string"),
     ({"email": "not-an-email"}, "Email must be valid"),
-    ({"email": None}, "Email is a required field"),
+    ({"email": None}, '"email" is required'),
+    ({"email": ""}, "Email is a required field"),
+    ({"email": 5}, "Email must be of type string"),
     ({"avatarColor": None}, "Avatar color is required"),
+    ({"avatarColor": ""}, '"avatarColor" is not allowed to be empty'),
     ({"avatarImage": None}, "Avatar image is required"),
+    ({"avatarImage": ""}, '"avatarImage" is not allowed to be empty'),
     ({"avatarImage": "data:text/plain;base64,aGk="}, "File upload: Error occurred. Try again."),
 ])
 async def test_signup_rejects_bad_input_and_writes_nothing(client, r, patch, message):
@@ -121,9 +129,12 @@ async def test_wrong_password_and_unknown_user(client):
 
 
 @pytest.mark.parametrize("payload, message", [
-    ({"password": "secret1"}, "Username is a required field"),
-    ({"username": "alice"}, "Password is a required field"),
+    ({"password": "secret1"}, '"username" is required'),
+    ({"username": "", "password": "secret1"}, "Username is a required field"),
+    ({"username": "alice"}, '"password" is required'),
+    ({"username": "alice", "password": ""}, "Password is a required field"),
     ({"username": "al", "password": "secret1"}, "Invalid username"),
+    ({"username": "alice", "password": ["x"]}, "Password must be of type string"),
 ])
 async def test_signin_validation(client, payload, message):
     response = await client.post("/api/v1/signin", json=payload)
@@ -213,8 +224,9 @@ async def test_reset_token_expires(client, r, settings, drain):
 
 
 async def test_forgot_password_bad_email(client, r):
-    for payload in ({}, {"email": "nope"}):
+    for payload, message in (({}, '"email" is required'), ({"email": "nope"}, "Field must be valid"),
+                             ({"email": 3}, "Field must be valid"), ({"email": ""}, '"email" is not allowed to be empty')):
         response = await client.post("/api/v1/forgot-password", json=payload)
         assert response.status == 400
-        error(await response.json(), "Field must be valid")
+        error(await response.json(), message)
     assert data_keys(r) == set()

@@ -7,7 +7,7 @@ import pytest
 from bson import ObjectId
 from rq import Queue
 
-from tests.chat_helpers import CHAT, call, chat_list, messages, people, send, state
+from tests.chat_helpers import CHAT, call, chat_list, messages, people, receiver_fields, send, state
 from tests.conftest import PNG
 
 
@@ -58,11 +58,15 @@ async def test_send_image_and_gif(client, r, settings):
 
 
 @pytest.mark.parametrize("fields, status, message", [
-    ({"receiverId": None}, 400, "Receiver id must be of type string"),
+    ({"receiverId": None}, 400, '"receiverId" must be a string'),
     ({"receiverId": "nope"}, 400, "Invalid receiver id"),
+    ({"receiverUsername": None}, 400, '"receiverUsername" must be a string'),
+    ({"receiverAvatarColor": ""}, 400, '"receiverAvatarColor" is not allowed to be empty'),
+    ({"receiverProfilePicture": 7}, 400, '"receiverProfilePicture" must be a string'),
+    ({"isRead": 1}, 400, '"isRead" must be a boolean'),
     ({"body": ""}, 400, "Message body, gif or image is required"),
     ({"body": "   ", "gifUrl": None}, 400, "Message body, gif or image is required"),
-    ({"body": 5}, 400, "Message must be of type string"),
+    ({"body": 5}, 400, '"body" must be a string'),
     ({"conversationId": "123"}, 400, "Invalid conversation id"),
     ({"selectedImage": "data:image/png;base64,@@@"}, 400, "File upload: Error occurred. Try again."),
     ({"receiverId": str(ObjectId())}, 404, "User not found"),
@@ -72,7 +76,7 @@ async def test_send_bad_input_writes_nothing(client, r, db, drain, fields, statu
     a, b = await people(client, "alice", "bobby")
     await drain()
     before = state(r, db)
-    body = {"receiverId": b.id, "body": "hello", **fields}
+    body = {**receiver_fields(b), "body": "hello", **fields}
     assert (await call(client, "POST", CHAT, a, status, json=body))["message"] == message
     assert state(r, db) == before
 
@@ -83,7 +87,7 @@ async def test_send_to_self_unauthenticated_or_into_others_conversation(client, 
     await drain()
     before = state(r, db)
     await send(client, a, a, status=400)
-    await call(client, "POST", CHAT, None, 401, json={"receiverId": b.id, "body": "x"})
+    await call(client, "POST", CHAT, None, 401, json={**receiver_fields(b), "body": "x"})
     await send(client, c, b, "sneaking in", status=403, conversationId=conv_id)
     await send(client, c, a, "sneaking in", status=403, conversationId=conv_id)
     assert state(r, db) == before

@@ -8,7 +8,7 @@ import orjson
 from bson import ObjectId
 
 from mysocial.blocks import cache as blocks
-from tests.chat_helpers import CHAT, Person, signup_at
+from tests.chat_helpers import CHAT, Person, receiver_fields, signup_at
 from tests.conftest import settle
 
 CHAT_EVENTS = ("message received", "chat list", "message read", "message reaction", "add chat users", "typing")
@@ -33,7 +33,7 @@ async def test_events_reach_only_the_two_participants_across_instances(instances
     sb = await sockets(two.url, token=b.token, user_id=b.id)
     sc = await sockets(two.url, token=c.token, user_id=c.id)
     async with aiohttp.ClientSession() as http:
-        sent = await api(http, one.url, "POST", CHAT, a, json={"receiverId": b.id, "body": "psst"})
+        sent = await api(http, one.url, "POST", CHAT, a, json={**receiver_fields(b), "body": "psst"})
         received = await sb.wait_for("message received", lambda m: m["body"] == "psst")
         assert received["senderId"] == a.id and received["conversationId"] == sent["conversationId"]
         assert received["seq"] == 1
@@ -71,7 +71,7 @@ async def test_unread_counts_reach_every_device_of_the_reader(instances, sockets
     laptop = await sockets(two.url, token=b.token, user_id=b.id)
     async with aiohttp.ClientSession() as http:
         for text in ("one", "two"):
-            await api(http, one.url, "POST", CHAT, a, json={"receiverId": b.id, "body": text})
+            await api(http, one.url, "POST", CHAT, a, json={**receiver_fields(b), "body": text})
         for device in (phone, laptop):
             await device.wait_for("chat list", lambda m: m["body"] == "two" and m["unreadCount"] == 2)
         # Read on the phone (through instance one): the laptop (on instance two) hears it at once.
@@ -113,7 +113,7 @@ async def test_200_concurrent_messages_stored_once_each_in_send_order(instances,
 
         async def send(n: int) -> str:
             sender, receiver, url = (a, b, one.url) if n % 2 else (b, a, two.url)
-            body = await api(http, url, "POST", CHAT, sender, json={"receiverId": receiver.id, "body": f"m{n}"})
+            body = await api(http, url, "POST", CHAT, sender, json={**receiver_fields(receiver), "body": f"m{n}"})
             return body["conversationId"]
 
         conv_ids = await asyncio.gather(*(send(n) for n in range(200)))

@@ -97,9 +97,9 @@ async def test_gallery_is_hidden_across_a_block(client, settings):
 
 
 BAD = [
-    ("POST", "/images/profile", {}, 400, "Image is a required field"),
-    ("POST", "/images/profile", {"image": ""}, 400, "Image property is not allowed to be empty"),
-    ("POST", "/images/profile", {"image": None}, 400, "Image is a required field"),
+    ("POST", "/images/profile", {}, 400, '"image" is required'),
+    ("POST", "/images/profile", {"image": ""}, 400, '"image" is not allowed to be empty'),
+    ("POST", "/images/profile", {"image": None}, 400, '"image" must be a string'),
     ("POST", "/images/profile", {"image": "data:video/mp4;base64,AAAA"}, 400, "File upload: Error occurred. Try again."),
     ("POST", "/images/background", {"image": "nope"}, 400, "File upload: Error occurred. Try again."),
     ("GET", "/images/bad", None, 400, "Invalid user id"),

@@ -87,7 +87,10 @@ async def test_image_and_video_posts_go_to_their_lists(client, settings, db, dra
 CREATE_ERRORS = [
     ("/post", {"privacy": "Friends"}, "Invalid privacy"),
     ("/post", {"feelings": "meh"}, "Invalid feelings"),
-    ("/post", {"post": 123}, "Post must be of type string"),
+    ("/post", {"post": 123}, '"post" must be a string'),
+    ("/post/image/post", {"image": None}, '"image" must be a string'),
+    ("/post/video/post", {"post": "no video"}, "Video is required"),
+    ("/post/video/post", {"video": ""}, "Video property is not allowed to be empty"),
     ("/post", {"post": "x" * 10_001}, "Post is too long"),
     ("/post/image/post", {"post": "no image"}, "Image is a required field"),
     ("/post/image/post", {"image": ""}, "Image property is not allowed to be empty"),

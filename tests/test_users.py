@@ -98,11 +98,11 @@ async def test_basic_info_and_social_links(client, people, drain, db):
 
 
 @pytest.mark.parametrize("path, payload, message", [
-    ("basic-info", {"quote": 5}, "Quote must be of type string"),
+    ("basic-info", {"quote": 5}, '"quote" must be a string'),
     ("basic-info", {"work": "x" * 201}, "Work is too long"),
-    ("social-links", {"youtube": ["a"]}, "Youtube must be of type string"),
-    ("settings", {"comments": "yes"}, "Comments must be a boolean"),
-    ("settings", {"follows": None}, "Follows must be a boolean"),
+    ("social-links", {"youtube": ["a"]}, '"youtube" must be a string'),
+    ("settings", {"comments": "yes"}, '"comments" must be a boolean'),
+    ("settings", {"follows": None}, '"follows" must be a boolean'),
 ])
 async def test_profile_updates_reject_bad_input(client, people, r, path, payload, message):
     alice, _ = people
@@ -130,10 +130,20 @@ async def test_change_password(client, people, settings, drain, db):
     response = await client.put(url, json={"currentPassword": "wrong1", "newPassword": "newpw1", "confirmPassword": "newpw1"})
     assert response.status == 400
     error(await response.json(), "Invalid credentials")
-    response = await client.put(url, json={"currentPassword": "secret1", "newPassword": "newpw1", "confirmPassword": "newpw2"})
-    error(await response.json(), "Passwords do not match.")
-    response = await client.put(url, json={"currentPassword": "secret1", "newPassword": "n", "confirmPassword": "n"})
-    error(await response.json(), "Invalid password")
+    for body, message in (  # the original's change-password messages (src/features/user/schemes/info.ts)
+            ({"currentPassword": "secret1", "newPassword": "newpw1", "confirmPassword": "newpw2"},
+             "Confirm password does not match new password."),
+            ({"currentPassword": "secret1", "newPassword": "n", "confirmPassword": "n"},
+             "Password must have a minimum length of 4"),
+            ({"currentPassword": "secret1", "newPassword": "n" * 9, "confirmPassword": "n" * 9},
+             "Password should have a maximum length of 8"),
+            ({"currentPassword": "", "newPassword": "newpw1", "confirmPassword": "newpw1"}, "Password is a required field"),
+            ({"currentPassword": 1234, "newPassword": "newpw1", "confirmPassword": "newpw1"},
+             "Password should be a type of string"),
+            ({"currentPassword": "secret1", "newPassword": "newpw1"}, '"confirmPassword" is required')):
+        response = await client.put(url, json=body)
+        assert response.status == 400
+        error(await response.json(), message)
     response = await client.put(url, json={"currentPassword": "secret1", "newPassword": "newpw1", "confirmPassword": "newpw1"})
     assert (await response.json())["message"].startswith("Password updated successfully.")
     assert (await client.post("/api/v1/signin", json={"username": "alice", "password": "secret1"})).status == 400

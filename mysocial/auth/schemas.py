@@ -1,43 +1,53 @@
+"""Auth bodies, with the original's messages (src/features/auth/schemes/*.ts)."""
 from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mysocial.core.schemas import IMAGE_BODY, Body, Printable, text
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+from mysocial.core.schemas import IMAGE_BODY, Body, Printable, string
 
 
-def email_field(invalid: str, missing: str = "Email is a required field") -> fields.String:
-    return fields.String(
-        required=True,
-        validate=[validate.Length(max=254, error=invalid), validate.Regexp(EMAIL_PATTERN, error=invalid)],
-        error_messages={"required": missing, "invalid": invalid, "null": invalid},
-    )
+def username():
+    return string(required=True, min=4, max=8, validate=Printable("Invalid username"), messages={
+        "string.base": "Username must be of type string", "string.min": "Invalid username",
+        "string.max": "Invalid username", "string.empty": "Username is a required field"})
+
+
+def password(base: str = "Password must be of type string"):
+    return string(required=True, min=4, max=8, messages={
+        "string.base": base, "string.min": "Invalid password", "string.max": "Invalid password",
+        "string.empty": "Password is a required field"})
 
 
 class SignupSchema(Body):
     LIMIT = IMAGE_BODY
-    username = text("Username", min=4, max=8, rules=(Printable("Invalid username"),))
-    password = text("Password", min=4, max=8)
-    email = email_field("Email must be valid")
-    avatarColor = text("Avatar color", min=1, max=32, invalid="Avatar color is required", missing="Avatar color is required")
-    avatarImage = text("Avatar image", min=1, invalid="Avatar image is required", missing="Avatar image is required")
+    username = username()
+    password = password()
+    email = string(required=True, email=True, validate=validate.Length(max=254, error="Email must be valid"),
+                   messages={"string.base": "Email must be of type string", "string.email": "Email must be valid",
+                             "string.empty": "Email is a required field"})
+    avatarColor = string(required=True, messages={"any.required": "Avatar color is required"})
+    avatarImage = string(required=True, messages={"any.required": "Avatar image is required"})
 
 
 class SigninSchema(Body):
-    username = text("Username", min=4, max=8)
-    password = text("Password", min=4, max=8)
+    username = string(required=True, min=4, max=8, messages={
+        "string.base": "Username must be of type string", "string.min": "Invalid username",
+        "string.max": "Invalid username", "string.empty": "Username is a required field"})
+    password = password()
 
 
 class ForgotSchema(Body):
-    email = email_field("Field must be valid", missing="Field must be valid")
+    email = string(required=True, email=True, messages={
+        "string.base": "Field must be valid", "string.email": "Field must be valid"})
 
 
 class ResetSchema(Body):
-    password = text("Password", min=4, max=8, invalid="Invalid password")
-    confirmPassword = text("Confirm password", min=0)
+    password = password(base="Password should be of type string")
+    # Joi's `.valid(Joi.ref('password'))`: anything but the password itself is a mismatch.
+    confirmPassword = fields.Raw(required=True, allow_none=True,
+                                 error_messages={"required": "Confirm password is a required field"})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def same(self, data, **kwargs):
-        if data.get("password") != data.get("confirmPassword"):
+        if "confirmPassword" in data and data["confirmPassword"] != data.get("password"):
             raise ValidationError("Passwords should match", "confirmPassword")

@@ -143,6 +143,12 @@ async def between(app: web.Application, a: str, b: str) -> bool:
     return await read_one(app, blocked_between(a, b))
 
 
+async def blocked_by(app: web.Application, blocker: str) -> list[str]:
+    """Whom `blocker` blocks."""
+    await ready(app)
+    return sorted(m.decode() for m in await app[REDIS].smembers(blocked_key(blocker)))
+
+
 async def is_blocking(app: web.Application, blocker: str, blocked: str) -> bool:
     await ready(app)
     return bool(await app[REDIS].sismember(blocked_key(blocker), blocked))

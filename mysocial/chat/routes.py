@@ -17,7 +17,7 @@ from mysocial.auth import cache as auth_cache
 from mysocial.blocks import cache as blocks
 from mysocial.chat import cache, store
 from mysocial.chat.events import emit_chat_list, emit_views, view
-from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, SendSchema, UsersSchema
+from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, RemoveUsersSchema, SendSchema, UsersSchema
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
@@ -165,7 +165,9 @@ async def resolve_user(app: web.Application, value: str) -> dict | None:
 
 async def chat_users(request: web.Request, is_open: bool) -> None:
     me_id = security.me(request)["userId"]
-    data = await body(request, UsersSchema)
+    data = await body(request, UsersSchema if is_open else RemoveUsersSchema)
+    if not data.get("userTwo"):
+        return  # nothing to remove (the web client, before its chat list has loaded)
     app = request.app
     one, two = await resolve_user(app, data["userOne"]), await resolve_user(app, data["userTwo"])
     if one is None or two is None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from mysocial.core.schemas import IMAGE_BODY, Body, ObjectIdString, flag, text
+from mysocial.core.schemas import IMAGE_BODY, Body, ObjectIdString, boolean, longest, optional, string
 
 REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 DELETE_TYPES = ("deleteForMe", "deleteForEveryone")
@@ -11,36 +11,26 @@ DELETE_TYPES = ("deleteForMe", "deleteForEveryone")
 def id_field(label: str, *, required: bool = True) -> fields.String:
     """A canonical id (core.mongo.is_oid); optional ones may also be empty or null (old clients send '')."""
     invalid = f"Invalid {label.lower()}"
-    return fields.String(
-        required=required,
-        allow_none=not required,
-        validate=ObjectIdString(invalid, allow_empty=not required),
-        error_messages={"required": f"{label} is a required field", "null": f"{label} must be of type string",
-                        "invalid": f"{label} must be of type string"},
-    )
-
-
-def nullable_text(label: str, max: int) -> fields.String:
-    return fields.String(
-        allow_none=True,
-        validate=validate.Length(max=max, error=f"{label} is too long"),
-        error_messages={"invalid": f"{label} must be of type string"},
-    )
+    if required:
+        return string(required=True, validate=ObjectIdString(invalid))
+    return optional(validate=ObjectIdString(invalid, allow_empty=True))
 
 
 class SendSchema(Body):
+    """As the original's addChatSchema (src/features/chat/schemes/chat.ts). The receiver's name,
+    colour and picture are required there, so here; the message copies them from the receiver's
+    profile, not from these."""
+
     LIMIT = IMAGE_BODY
     conversationId = id_field("Conversation id", required=False)
     receiverId = id_field("Receiver id")
-    # The receiver's name, colour and picture are taken from their profile, not
-    # from these (accepted for old clients).
-    receiverUsername = nullable_text("Receiver username", 50)
-    receiverAvatarColor = nullable_text("Receiver avatar color", 50)
-    receiverProfilePicture = nullable_text("Receiver profile picture", 2000)
-    body = nullable_text("Message", 10_000)
-    gifUrl = nullable_text("Gif url", 2000)
-    selectedImage = fields.String(allow_none=True, error_messages={"invalid": "Selected image must be of type string"})
-    isRead = flag("isRead")
+    receiverUsername = string(required=True, validate=longest("Receiver username", 50))
+    receiverAvatarColor = string(required=True, validate=longest("Receiver avatar color", 50))
+    receiverProfilePicture = string(required=True, validate=longest("Receiver profile picture", 2000))
+    body = optional(validate=longest("Message", 10_000))
+    gifUrl = optional(validate=longest("Gif url", 2000))
+    selectedImage = optional()
+    isRead = boolean()
 
     @validates_schema
     def not_empty(self, data, **kwargs):
@@ -48,11 +38,26 @@ class SendSchema(Body):
             raise ValidationError("Message body, gif or image is required", "body")
 
 
-class UsersSchema(Body):
-    """`userOne`, `userTwo`: user ids, or usernames as the Chatty web client sends them."""
+def user_ref(label: str, required: bool = True):
+    """A user id, or a username as the Chatty web client sends."""
+    return string(required=required, min=1, max=50, messages={
+        "any.required": f"{label} is a required field", "string.empty": f"{label} is a required field",
+        "string.min": f"Invalid {label.lower()}", "string.max": f"Invalid {label.lower()}"})
 
-    userOne = text("User one", min=1, max=50, invalid="Invalid user one")
-    userTwo = text("User two", min=1, max=50, invalid="Invalid user two")
+
+class UsersSchema(Body):
+    """`userOne`, `userTwo` (the original has no scheme for these routes)."""
+
+    userOne = user_ref("User one")
+    userTwo = user_ref("User two")
+
+
+class RemoveUsersSchema(Body):
+    """Until its chat list has loaded, the web client asks to remove a chat with no `userTwo`: the
+    original answered 200 and removed nothing, and so does MySocial."""
+
+    userOne = user_ref("User one")
+    userTwo = optional(validate=longest("User two", 50))
 
 
 class MarkReadSchema(Body):

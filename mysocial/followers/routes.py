@@ -131,4 +131,10 @@ async def followers(request: web.Request) -> web.Response:
     app = request.app
     await profiles.visible(app, me, user_id)
     ids = await cache.follower_ids(app, user_id)
-    return json_response({"message": "User followers", "followers": await cards(app, ids, me)})
+    listed = await cards(app, ids, me)
+    if user_id == me:
+        # A block ends follows both ways, so the blocked would vanish from this page, the only one
+        # where the Chatty web client offers Unblock: the owner's own list keeps them, flagged.
+        blocked = [i for i in await blocks.blocked_by(app, me) if i not in ids]
+        listed += [card(u) | {"blocked": True} for u in await users.get_many(app, blocked)]
+    return json_response({"message": "User followers", "followers": listed})

@@ -220,7 +220,7 @@ async def ensure_synced(app: web.Application) -> None:
             keys.append(by_user(author))
             slots[author] = len(keys)
         args += [entry["_id"], ms(entry["createdAt"]), slots[author], f"{author}:{entry['privacy']}",
-                 "1" if entry.get("imgId") else "0", "1" if entry.get("videoId") else "0"]
+                 "1" if has_image(entry) else "0", "1" if entry.get("videoId") else "0"]
     await _rebuild(keys=keys, args=args, client=r)
 
 
@@ -237,18 +237,24 @@ async def page(app: web.Application, listing: str, reader: str, skip: int, size:
     return [i.decode() for i in ids], int(total)
 
 
-def _flags(fields: dict) -> tuple[str, str]:
-    def flag(name: str) -> str:
-        return "" if name not in fields else ("1" if fields[name] else "0")
+def has_image(post: dict) -> bool:
+    """What `/post/images` lists: posts with an image or a GIF (as the original did)."""
+    return bool(post.get("imgId") or post.get("gifUrl"))
 
-    return flag("imgId"), flag("videoId")
+
+def _flags(post: dict, fields: dict) -> tuple[str, str]:
+    """('1' list, '0' unlist, '' leave) for the image and video lists, after `fields` change `post`."""
+    after = {**post, **fields}
+    image = "" if not {"imgId", "gifUrl"} & set(fields) else ("1" if has_image(after) else "0")
+    video = "" if "videoId" not in fields else ("1" if after.get("videoId") else "0")
+    return image, video
 
 
 def create(pipe, post: dict) -> None:
     score = ms(post["createdAt"])
     index.add(pipe, POST, flatten(post), score, [ALL, by_user(post["userId"])])
     run_script(pipe, _index, [key(post["_id"]), AUDIENCE, COUNTS, IMAGES, VIDEOS],
-                 [post["_id"], f"{post['userId']}:{post['privacy']}", score, *_flags(post)])
+                 [post["_id"], f"{post['userId']}:{post['privacy']}", score, *_flags({}, post)])
 
 
 def update(pipe, post: dict, fields: dict) -> None:
@@ -259,7 +265,7 @@ def update(pipe, post: dict, fields: dict) -> None:
         index.patch(pipe, key(post_id), fields)
     audience = f"{post['userId']}:{fields['privacy']}" if "privacy" in fields else "="
     run_script(pipe, _index, [key(post_id), AUDIENCE, COUNTS, IMAGES, VIDEOS],
-                 [post_id, audience, ms(post["createdAt"]), *_flags(fields)])
+                 [post_id, audience, ms(post["createdAt"]), *_flags(post, fields)])
 
 
 def delete(pipe, post: dict, now_ms: float, user_key: str) -> None:

@@ -1,62 +1,55 @@
-"""Post bodies. Optional text fields accept null or "" (old clients send both)."""
+"""Post bodies, with the original's messages (src/features/post/schemes/post.schemes.ts): every
+field optional and null or '' allowed, but the image of an image post and the video of a video
+post. MySocial adds choices for `privacy` and `feelings` and caps on lengths."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import Schema
 
-from mysocial.core.schemas import IMAGE_BODY, VIDEO_BODY, Body
+from mysocial.core.schemas import IMAGE_BODY, SMALL_BODY, VIDEO_BODY, Body, longest, one_of, optional, string
 
 PRIVACY = ("Public", "Followers", "Private")
 FEELINGS = ("like", "love", "happy", "wow", "sad", "angry")
 
 
-def loose(label: str, max: int = 2048, choices: tuple[str, ...] | None = None) -> fields.String:
-    rules = [validate.Length(max=max, error=f"{label} is too long")]
-    if choices:
-        rules.append(validate.OneOf((*choices, ""), error=f"Invalid {label.lower()}"))
-    return fields.String(allow_none=True, validate=rules,
-                         error_messages={"invalid": f"{label} must be of type string"})
+def fields_of_a_post() -> dict:
+    return {
+        "post": optional(validate=longest("Post", 10_000)),
+        "bgColor": optional(validate=longest("Background color", 64)),
+        "privacy": optional(validate=one_of("Privacy", PRIVACY)),
+        "feelings": optional(validate=one_of("Feelings", FEELINGS)),
+        "gifUrl": optional(validate=longest("Gif url", 2048)),
+        "profilePicture": optional(validate=longest("Profile picture", 2048)),
+        "imgVersion": optional(validate=longest("Image version", 64)),
+        "imgId": optional(validate=longest("Image id", 256)),
+        "videoVersion": optional(validate=longest("Video version", 64)),
+        "videoId": optional(validate=longest("Video id", 256)),
+    }
 
 
-def media(label: str, missing: str) -> fields.String:
-    """`Image is a required field` / `Image property is not allowed to be empty`."""
-    return fields.String(
-        required=True,
-        validate=validate.Length(min=1, error=f"{label} property is not allowed to be empty"),
-        error_messages={"required": missing, "null": missing, "invalid": f"{label} must be of type string"},
-    )
+def image() -> object:
+    return string(required=True, messages={"any.required": "Image is a required field",
+                                           "string.empty": "Image property is not allowed to be empty"})
 
 
-class PostSchema(Body):
-    post = loose("Post", 10_000)
-    bgColor = loose("Background color", 64)
-    privacy = loose("Privacy", choices=PRIVACY)
-    feelings = loose("Feelings", choices=FEELINGS)
-    gifUrl = loose("Gif url")
-    profilePicture = loose("Profile picture")
+def video() -> object:
+    return string(required=True, messages={"any.required": "Video is required",
+                                           "string.empty": "Video property is not allowed to be empty"})
 
 
-class ImagePostSchema(PostSchema):
-    LIMIT = IMAGE_BODY
-    image = media("Image", "Image is a required field")
+def schema(name: str, fields: dict, limit: int) -> type[Schema]:
+    """A body schema whose fields keep the original's order (the first failing rule is reported)."""
+    made = Body.from_dict(fields, name=name)
+    made.LIMIT = limit
+    return made
 
 
-class VideoPostSchema(PostSchema):
-    LIMIT = VIDEO_BODY
-    video = media("Video", "Video is required")
-
-
-class UpdateSchema(PostSchema):
-    imgId = loose("Image id", 256)
-    imgVersion = loose("Image version", 64)
-    videoId = loose("Video id", 256)
-    videoVersion = loose("Video version", 64)
-
-
-class ImageUpdateSchema(UpdateSchema):
-    LIMIT = IMAGE_BODY
-    image = loose("Image", IMAGE_BODY)
-
-
-class VideoUpdateSchema(UpdateSchema):
-    LIMIT = VIDEO_BODY
-    video = loose("Video", VIDEO_BODY)
+PostSchema = schema("PostSchema", {**fields_of_a_post(), "image": optional(), "video": optional()}, SMALL_BODY)
+ImagePostSchema = schema("ImagePostSchema", {"image": image(), **fields_of_a_post(), "video": optional()}, IMAGE_BODY)
+VideoPostSchema = schema("VideoPostSchema", {"video": video(), "image": optional(), **fields_of_a_post()}, VIDEO_BODY)
+# Edits take the same bodies: a plain edit the first, an image (video) edit an image (video) or
+# the id of the one the post has (mysocial.posts.routes).
+UpdateSchema = PostSchema
+ImageUpdateSchema = schema("ImageUpdateSchema", {**fields_of_a_post(), "image": optional(), "video": optional()},
+                           IMAGE_BODY)
+VideoUpdateSchema = schema("VideoUpdateSchema", {**fields_of_a_post(), "image": optional(), "video": optional()},
+                           VIDEO_BODY)

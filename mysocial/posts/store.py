@@ -17,7 +17,7 @@ async def find(db, post_id: str) -> dict | None:
 
 async def index_entries(db) -> list[dict]:
     """What the Redis lists need of every live post (rebuilds them after a Redis loss)."""
-    fields = {"_id": 1, "userId": 1, "privacy": 1, "imgId": 1, "videoId": 1, "createdAt": 1}
+    fields = {"_id": 1, "userId": 1, "privacy": 1, "imgId": 1, "gifUrl": 1, "videoId": 1, "createdAt": 1}
     return [from_mongo(d) for d in await db[COLLECTION].find(live({}), fields).to_list(None)]
 
 

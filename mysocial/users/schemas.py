@@ -1,37 +1,48 @@
+"""Profile bodies, with the original's messages (src/features/user/schemes/info.ts)."""
 from __future__ import annotations
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
-from mysocial.core.schemas import Body, flag, optional_text, text
+from mysocial.core.schemas import Body, boolean, longest, optional, string
+
+
+def password():
+    return string(required=True, min=4, max=8, messages={
+        "string.base": "Password should be a type of string",
+        "string.min": "Password must have a minimum length of {#limit}",
+        "string.max": "Password should have a maximum length of {#limit}",
+        "string.empty": "Password is a required field"})
 
 
 class ChangePasswordSchema(Body):
-    currentPassword = text("Password", min=4, max=8, missing="Password is a required field")
-    newPassword = text("Password", min=4, max=8, missing="Password is a required field")
-    confirmPassword = text("Confirm password")
+    currentPassword = password()
+    newPassword = password()
+    # Joi's `any().equal(Joi.ref('newPassword')).required()`
+    confirmPassword = fields.Raw(required=True, allow_none=True,
+                                 error_messages={"required": '"confirmPassword" is required'})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def same(self, data, **kwargs):
-        if data.get("newPassword") != data.get("confirmPassword"):
-            raise ValidationError("Passwords do not match.", "confirmPassword")
+        if "confirmPassword" in data and data["confirmPassword"] != data.get("newPassword"):
+            raise ValidationError("Confirm password does not match new password.", "confirmPassword")
 
 
 class BasicInfoSchema(Body):
-    quote = optional_text("Quote", 500)
-    work = optional_text("Work", 200)
-    school = optional_text("School", 200)
-    location = optional_text("Location", 200)
+    quote = optional(validate=longest("Quote", 500))
+    work = optional(validate=longest("Work", 200))
+    school = optional(validate=longest("School", 200))
+    location = optional(validate=longest("Location", 200))
 
 
 class SocialLinksSchema(Body):
-    facebook = optional_text("Facebook", 500)
-    instagram = optional_text("Instagram", 500)
-    twitter = optional_text("Twitter", 500)
-    youtube = optional_text("Youtube", 500)
+    facebook = optional(validate=longest("Facebook", 500))
+    instagram = optional(validate=longest("Instagram", 500))
+    twitter = optional(validate=longest("Twitter", 500))
+    youtube = optional(validate=longest("Youtube", 500))
 
 
 class SettingsSchema(Body):
-    messages = flag("Messages")
-    reactions = flag("Reactions")
-    comments = flag("Comments")
-    follows = flag("Follows")
+    messages = boolean()
+    reactions = boolean()
+    comments = boolean()
+    follows = boolean()
