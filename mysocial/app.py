@@ -10,7 +10,7 @@ from mysocial.chat.routes import routes as chat_routes
 from mysocial.comments.routes import routes as comment_routes
 from mysocial import migrate
 from mysocial.config import Settings
-from mysocial.core import metrics, realtime, web as middlewares
+from mysocial.core import metrics, openapi, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
@@ -51,4 +51,5 @@ def create_app(settings: Settings) -> web.Application:
                    follower_routes, block_routes, notification_routes, chat_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
+    openapi.attach(app)
     return app

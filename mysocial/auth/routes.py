@@ -8,6 +8,8 @@ from aiohttp import web
 from bson import ObjectId
 
 import queues
+from mysocial.core.openapi import doc
+from mysocial.auth.schemas import CurrentUserAnswer, SignedInAnswer, SignedOutAnswer
 from mysocial.auth import cache
 from mysocial.auth.schemas import ForgotSchema, ResetSchema, SigninSchema, SignupSchema
 from mysocial.core import security
@@ -50,6 +52,7 @@ def signed_in(request: web.Request, message: str, user: dict, session: dict, sta
 
 
 @routes.post("/signup")
+@doc("Sign up: the user, a token and the session cookie", body=SignupSchema, answer=SignedInAnswer, status=201, auth=False)
 async def signup(request: web.Request) -> web.Response:
     data = await body(request, SignupSchema)
     app = request.app
@@ -85,6 +88,7 @@ async def signup(request: web.Request) -> web.Response:
 
 
 @routes.post("/signin")
+@doc("Sign in: the user, a token and the session cookie", body=SigninSchema, answer=SignedInAnswer, auth=False)
 async def signin(request: web.Request) -> web.Response:
     data = await body(request, SigninSchema)
     app = request.app
@@ -101,6 +105,7 @@ async def signin(request: web.Request) -> web.Response:
 
 
 @routes.get("/signout")
+@doc("Sign out: ends the caller's session (its tokens, its sockets) and clears the cookie", answer=SignedOutAnswer, auth=False)
 async def signout(request: web.Request) -> web.Response:
     """Ends the caller's session (its tokens refused, its sockets disconnected), if any."""
     if request.get(security.CLAIMS) is not None:
@@ -111,6 +116,7 @@ async def signout(request: web.Request) -> web.Response:
 
 
 @routes.get("/currentuser")
+@doc("The signed-in user and their token", answer=CurrentUserAnswer)
 async def current_user(request: web.Request) -> web.Response:
     me = security.me(request)
     user = await users.get(request.app, me["userId"])
@@ -122,6 +128,7 @@ async def current_user(request: web.Request) -> web.Response:
 
 
 @routes.post("/forgot-password")
+@doc("E-mail a reset link (answers the same for unknown e-mails)", body=ForgotSchema, auth=False)
 async def forgot_password(request: web.Request) -> web.Response:
     data = await body(request, ForgotSchema)
     app = request.app
@@ -137,6 +144,7 @@ async def forgot_password(request: web.Request) -> web.Response:
 
 
 @routes.post("/reset-password/{token}")
+@doc("Set a new password with a reset token; ends every session", body=ResetSchema, auth=False)
 async def reset_password(request: web.Request) -> web.Response:
     data = await body(request, ResetSchema)
     app = request.app

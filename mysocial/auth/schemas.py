@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from mysocial.core.answers import Out, answer, maybe_text, text
 from mysocial.core.schemas import IMAGE_BODY, Body, Printable, string
+from mysocial.users.schemas import UserDoc
 
 
 def username():
@@ -51,3 +53,12 @@ class ResetSchema(Body):
     def same(self, data, **kwargs):
         if "confirmPassword" in data and data["confirmPassword"] != data.get("password"):
             raise ValidationError("Passwords should match", "confirmPassword")
+
+
+# Answers (mysocial.core.answers) -------------------------------------------------------------
+
+SignedInAnswer = answer("SignedInAnswer", user=fields.Nested(UserDoc, required=True), token=text())
+SignedOutAnswer = answer("SignedOutAnswer", user=fields.Dict(required=True), token=fields.String(required=True))
+CurrentUserAnswer = Out.from_dict({"token": maybe_text(), "isUser": fields.Boolean(required=True),
+                                   "user": fields.Nested(UserDoc, allow_none=True, required=True)},
+                                  name="CurrentUserAnswer")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mysocial.core.openapi import doc
 from mysocial.blocks import cache
 from mysocial.core import realtime, security
 from mysocial.core.errors import BadRequest
@@ -24,6 +25,7 @@ async def parties(request: web.Request) -> tuple[str, str]:
 
 
 @routes.put("/user/block/{followerId}")
+@doc("Block a user (ends follows both ways)", errors=(404,))
 async def block(request: web.Request) -> web.Response:
     me, other = await parties(request)
     app = request.app
@@ -45,6 +47,7 @@ async def block(request: web.Request) -> web.Response:
 
 
 @routes.put("/user/unblock/{followerId}")
+@doc("Unblock a user", errors=(404,))
 async def unblock(request: web.Request) -> web.Response:
     me, other = await parties(request)
     app = request.app

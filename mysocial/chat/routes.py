@@ -13,11 +13,13 @@ from aiohttp import web
 from bson import ObjectId
 
 import queues
+from mysocial.core.openapi import doc
+from mysocial.chat.schemas import ConversationListAnswer, MessagesAnswer, MessagesQuery, SentAnswer
 from mysocial.auth import cache as auth_cache
 from mysocial.blocks import cache as blocks
 from mysocial.chat import cache, store
 from mysocial.chat.events import emit_chat_list, emit_views, view
-from mysocial.chat.schemas import DELETE_TYPES, MarkReadSchema, ReactionSchema, RemoveUsersSchema, SendSchema, UsersSchema
+from mysocial.chat.schemas import DELETE_TYPES, ChatReactionSchema, MarkReadSchema, RemoveUsersSchema, SendSchema, UsersSchema
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH, MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
@@ -75,6 +77,7 @@ def notification(msg: dict) -> dict:
 
 
 @routes.post("/chat/message")
+@doc("Send a message", body=SendSchema, answer=SentAnswer, errors=(404,))
 async def send_message(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, SendSchema)
@@ -122,6 +125,7 @@ async def send_message(request: web.Request) -> web.Response:
 
 
 @routes.get("/chat/message/conversation-list")
+@doc("My conversations, last message first, with unread counts", answer=ConversationListAnswer)
 async def conversation_list(request: web.Request) -> web.Response:
     me_id = security.me(request)["userId"]
     app = request.app
@@ -135,6 +139,7 @@ async def conversation_list(request: web.Request) -> web.Response:
 
 
 @routes.get("/chat/message/user/{receiverId}")
+@doc("Messages with a user, oldest first (the newest `limit`, or those `before` a sequence number)", answer=MessagesAnswer, query=MessagesQuery)
 async def user_messages(request: web.Request) -> web.Response:
     """The newest `limit` (default 50) messages, oldest first; `?before=<seq>` pages back."""
     me_id = security.me(request)["userId"]
@@ -187,12 +192,14 @@ async def chat_users(request: web.Request, is_open: bool) -> None:
 
 
 @routes.post("/chat/message/add-chat-users")
+@doc("I have the chat with a user open", body=UsersSchema, errors=(404,))
 async def add_chat_users(request: web.Request) -> web.Response:
     await chat_users(request, True)
     return json_response({"message": "Users added"})
 
 
 @routes.post("/chat/message/remove-chat-users")
+@doc("I closed the chat with a user (without userTwo: nothing to do)", body=RemoveUsersSchema, errors=(404,))
 async def remove_chat_users(request: web.Request) -> web.Response:
     await chat_users(request, False)
     return json_response({"message": "Users removed"})
@@ -208,6 +215,7 @@ async def emit_last(app: web.Application, conversation_id: str, event: str | Non
 
 
 @routes.put("/chat/message/mark-as-read")
+@doc("Mark the messages sent to me in a conversation as read", body=MarkReadSchema, errors=(404,))
 async def mark_as_read(request: web.Request) -> web.Response:
     """Marks the messages sent to me in my conversation with the other of `senderId`, `receiverId`."""
     me_id = security.me(request)["userId"]
@@ -232,9 +240,10 @@ async def mark_as_read(request: web.Request) -> web.Response:
 
 
 @routes.put("/chat/message/reaction")
+@doc("Add or remove my reaction to a message", body=ChatReactionSchema, errors=(404,))
 async def reaction(request: web.Request) -> web.Response:
     me = security.me(request)
-    data = await body(request, ReactionSchema)
+    data = await body(request, ChatReactionSchema)
     app = request.app
     conv = own_conversation(await cache.conversation(app, data["conversationId"]), me["userId"])
     other = next(p for p in conv["participants"] if p != me["userId"])
@@ -257,6 +266,7 @@ async def reaction(request: web.Request) -> web.Response:
 
 
 @routes.delete("/chat/message/mark-as-deleted/{messageId}/{senderId}/{receiverId}/{type}")
+@doc("Delete a message for me, or (the sender) for everyone", errors=(404,), params={"type": {"type": "string", "enum": ["deleteForMe", "deleteForEveryone"]}})
 async def mark_as_deleted(request: web.Request) -> web.Response:
     me_id = security.me(request)["userId"]
     message_id = id_param(request, "messageId", "message id")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from mysocial.core.answers import Out, answer, count, many, text
 from mysocial.core.schemas import IMAGE_BODY, Body, ObjectIdString, boolean, longest, optional, string
 
 REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
@@ -65,7 +66,7 @@ class MarkReadSchema(Body):
     receiverId = id_field("Receiver id")
 
 
-class ReactionSchema(Body):
+class ChatReactionSchema(Body):
     conversationId = id_field("Conversation id")
     messageId = id_field("Message id")
     reaction = fields.String(
@@ -84,3 +85,47 @@ class ReactionSchema(Body):
     def reaction_to_add(self, data, **kwargs):
         if data.get("type") == "add" and not data.get("reaction"):
             raise ValidationError("Reaction is a required field", "reaction")
+
+
+# Answers (mysocial.core.answers) -------------------------------------------------------------
+
+
+class MessageReaction(Out):
+    senderName = text()
+    type = text()
+
+
+class MessageDoc(Out):
+    _id = text()
+    conversationId = text()
+    receiverId = text()
+    receiverUsername = text()
+    receiverAvatarColor = text()
+    receiverProfilePicture = text()
+    senderUsername = text()
+    senderId = text()
+    senderAvatarColor = text()
+    senderProfilePicture = text()
+    body = text()
+    isRead = fields.Boolean(required=True)
+    gifUrl = text()
+    selectedImage = text()
+    reaction = many(MessageReaction)
+    deleteForMe = fields.Boolean(required=True)
+    deleteForEveryone = fields.Boolean(required=True)
+    seq = count()
+    createdAt = text()
+
+
+class ConversationItem(MessageDoc):
+    unreadCount = count()
+
+
+SentAnswer = answer("SentAnswer", conversationId=text())
+ConversationListAnswer = answer("ConversationListAnswer", list=many(ConversationItem))
+MessagesAnswer = answer("MessagesAnswer", messages=many(MessageDoc))
+
+
+class MessagesQuery(Out):
+    before = fields.Integer(metadata={"minimum": 1, "description": "only messages before this sequence number"})
+    limit = fields.Integer(metadata={"minimum": 1, "maximum": 100, "description": "how many (default 50)"})

@@ -12,6 +12,8 @@ from aiohttp import web
 from bson import ObjectId
 
 import queues
+from mysocial.core.openapi import doc
+from mysocial.comments.schemas import CommentAnswer, CommentNamesAnswer, CommentsAnswer, SingleCommentAnswer
 from mysocial.blocks import cache as blocks
 from mysocial.comments import cache
 from mysocial.comments.schemas import CommentSchema, EditCommentSchema
@@ -58,6 +60,7 @@ async def mine(request: web.Request, me: str, post_id: str) -> dict:
 
 
 @routes.post("/post/comment")
+@doc("Comment on a post", body=CommentSchema, answer=CommentAnswer, errors=(404,))
 async def add_comment(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, CommentSchema)
@@ -81,6 +84,7 @@ async def add_comment(request: web.Request) -> web.Response:
 
 
 @routes.get("/post/comments/{postId}")
+@doc("A post's comments", answer=CommentsAnswer, errors=(404,))
 async def post_comments(request: web.Request) -> web.Response:
     me = security.me(request)
     post = await access.readable(request.app, me["userId"], id_param(request, "postId", "post id"))
@@ -89,6 +93,7 @@ async def post_comments(request: web.Request) -> web.Response:
 
 
 @routes.get("/post/commentsnames/{postId}")
+@doc("How many comments, and who wrote them", answer=CommentNamesAnswer, errors=(404,))
 async def commenter_names(request: web.Request) -> web.Response:
     """`count`: comments; `names`: who wrote them, newest first, each once."""
     me = security.me(request)
@@ -99,6 +104,7 @@ async def commenter_names(request: web.Request) -> web.Response:
 
 
 @routes.get("/post/single/comment/{postId}/{commentId}")
+@doc("One comment", answer=SingleCommentAnswer, errors=(404,))
 async def single_comment(request: web.Request) -> web.Response:
     me = security.me(request)
     post = await access.readable(request.app, me["userId"], id_param(request, "postId", "post id"))
@@ -109,6 +115,7 @@ async def single_comment(request: web.Request) -> web.Response:
 
 
 @routes.put("/post/comment/{postId}/{commentId}")
+@doc("Edit my comment", body=EditCommentSchema, answer=CommentAnswer, errors=(404,))
 async def edit_comment(request: web.Request) -> web.Response:
     me = security.me(request)
     post_id = id_param(request, "postId", "post id")
@@ -125,6 +132,7 @@ async def edit_comment(request: web.Request) -> web.Response:
 
 
 @routes.delete("/post/comment/{postId}/{commentId}")
+@doc("Delete my comment", errors=(404,))
 async def delete_comment(request: web.Request) -> web.Response:
     """One's own comment can be deleted even after a block: only the post must still exist."""
     me = security.me(request)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import validate
+from marshmallow import fields, validate
 
+from mysocial.core.answers import Out, answer, count, many, text
 from mysocial.core.schemas import Body, ObjectIdString, longest, number, optional, string
 
 
@@ -27,3 +28,29 @@ class CommentSchema(Body):
 
 class EditCommentSchema(Body):
     comment = comment_text()
+
+
+# Answers (mysocial.core.answers) -------------------------------------------------------------
+
+
+class CommentDoc(Out):
+    _id = text()
+    postId = text()
+    userId = text()
+    username = text()
+    avatarColor = text()
+    profilePicture = text()
+    comment = text()
+    userTo = text()
+    createdAt = text()
+
+
+class CommentNames(Out):
+    count = count()
+    names = fields.List(fields.String(), required=True)
+
+
+CommentAnswer = answer("CommentAnswer", comment=fields.Nested(CommentDoc, required=True))
+CommentsAnswer = answer("CommentsAnswer", comments=many(CommentDoc))
+CommentNamesAnswer = answer("CommentNamesAnswer", comments=fields.Nested(CommentNames, required=True))
+SingleCommentAnswer = answer("SingleCommentAnswer", comments=fields.Nested(CommentDoc, required=True))

@@ -19,7 +19,8 @@ from typing import Protocol
 from aiohttp import web
 
 from mysocial.config import Settings
-from mysocial.core.errors import BadRequest
+from mysocial.core.errors import BadRequest, NotFound
+from mysocial.core.openapi import doc
 
 UPLOAD_ERROR = "File upload: Error occurred. Try again."
 # The label is not trusted (`data:image/html`, `image/png.html`): the bytes decide. A leading
@@ -155,11 +156,13 @@ def serve_local(app: web.Application, settings: Settings) -> None:
     folder = Path(settings.media_dir)
     folder.mkdir(parents=True, exist_ok=True)
 
+    @doc("An uploaded image or video, with its type", answer=None, auth=False, errors=(404,),
+         params={"name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}\\.[a-z0-9]{2,4}$"}})
     async def media_file(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         match = _FILE.match(name)
         if not match or not await asyncio.to_thread((folder / name).is_file):
-            raise web.HTTPNotFound()
+            raise NotFound("File not found")
         return web.FileResponse(folder / name, headers={"Content-Type": EXTENSIONS[match[1]]})
 
     app.router.add_get("/media/{name}", media_file)

@@ -12,8 +12,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from mysocial.core.appkeys import REDIS, SETTINGS
-from mysocial.core.errors import NotAuthorized
+from mysocial.core.errors import NotAuthorized, NotFound
 from mysocial.core.logs import request_id
+from mysocial.core.openapi import doc
 from mysocial.core.writepath import PENDING
 from queues import QUEUES
 
@@ -67,13 +68,15 @@ async def observe(request: web.Request, handler):
         request_id.reset(token)
 
 
+@doc("Prometheus metrics (METRICS_TOKEN as a bearer token; off in production without one)", auth=False, text=True,
+     errors=(401, 404))
 async def scrape(request: web.Request) -> web.Response:
     """Prometheus text. With METRICS_TOKEN set it wants `Authorization: Bearer <token>`; in
     production without one it is off (404): queue depths and routes are nobody else's business."""
     settings = request.app[SETTINGS]
     wanted = settings.metrics_token
     if settings.production and not wanted:
-        raise web.HTTPNotFound()
+        raise NotFound("/metrics not found")
     if wanted and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {wanted}"):
         raise NotAuthorized("Token is invalid. Please login again.")
     async with request.app[REDIS].pipeline(transaction=False) as pipe:

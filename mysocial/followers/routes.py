@@ -6,6 +6,8 @@ import time
 from aiohttp import web
 
 import queues
+from mysocial.core.openapi import doc
+from mysocial.followers.schemas import FollowersAnswer, FollowingAnswer
 from mysocial.blocks import cache as blocks
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH
@@ -59,6 +61,7 @@ async def emit_to_pair(app: web.Application, event: str, user_id: str, a: str, b
 
 
 @routes.put("/user/follow/{followerId}")
+@doc("Follow a user", errors=(404,))
 async def follow(request: web.Request) -> web.Response:
     me = security.me(request)
     target = id_param(request, "followerId", "user id")
@@ -90,6 +93,7 @@ async def follow(request: web.Request) -> web.Response:
 
 
 @routes.put("/user/unfollow/{followeeId}/{followerId}")
+@doc("Stop following a user (followerId is me)", errors=(404,))
 async def unfollow(request: web.Request) -> web.Response:
     me = security.me(request)
     followee = id_param(request, "followeeId", "user id")
@@ -118,6 +122,7 @@ async def cards(app: web.Application, ids: list[str], viewer: str) -> list[dict]
 
 
 @routes.get("/user/following")
+@doc("Whom I follow", answer=FollowingAnswer)
 async def following(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
     ids = await cache.following_ids(request.app, me)
@@ -125,6 +130,7 @@ async def following(request: web.Request) -> web.Response:
 
 
 @routes.get("/user/followers/{userId}")
+@doc("A user's followers (my own list also holds whom I blocked, flagged)", answer=FollowersAnswer, errors=(404,))
 async def followers(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
     user_id = id_param(request, "userId", "user id")

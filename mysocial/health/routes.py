@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
+from mysocial.core.openapi import doc
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import BadRequest
 from mysocial.core.http import digits
@@ -16,16 +17,19 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/health")
+@doc("Liveness: instance healthy, with process id and date", auth=False, text=True)
 async def health(request: web.Request) -> web.Response:
     return web.Response(text=f"Server instance is healthy with process id {os.getpid()} on {datetime.now(timezone.utc)}")
 
 
 @routes.get("/env")
+@doc("The environment's name", auth=False, text=True)
 async def env(request: web.Request) -> web.Response:
     return web.Response(text=f"This is the {request.app[SETTINGS].env} environment.")
 
 
 @routes.get("/instance")
+@doc("The instance's name", auth=False, text=True)
 async def instance(request: web.Request) -> web.Response:
     return web.Response(text=f"Server is running on instance {request.app[SETTINGS].instance} with process id {os.getpid()}")
 
@@ -38,6 +42,8 @@ def fib(n: int) -> int:
 
 
 @routes.get("/fibo/{num}")
+@doc("fib(num) and the time it took (a CPU load probe)", auth=False, text=True,
+     params={"num": {"type": "string", "pattern": "^(10000|[0-9]{1,4})$"}})
 async def fibo(request: web.Request) -> web.Response:
     raw = request.match_info["num"]
     num = digits(raw)

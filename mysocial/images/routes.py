@@ -12,6 +12,8 @@ import time
 from aiohttp import web
 from bson import ObjectId
 
+from mysocial.core.openapi import doc
+from mysocial.images.schemas import ImageAnswer, ImagesAnswer
 from mysocial.blocks import cache as blocks
 from mysocial.core import index, realtime, security
 from mysocial.core.appkeys import BATCH, MEDIA
@@ -75,16 +77,19 @@ async def add_image(request: web.Request, background: bool) -> web.Response:
 
 
 @routes.post("/images/profile")
+@doc("A new profile picture", body=ImageSchema, answer=ImageAnswer, errors=(404,))
 async def profile_image(request: web.Request) -> web.Response:
     return await add_image(request, background=False)
 
 
 @routes.post("/images/background")
+@doc("A new background image", body=ImageSchema, answer=ImageAnswer, errors=(404,))
 async def background_image(request: web.Request) -> web.Response:
     return await add_image(request, background=True)
 
 
 @routes.get("/images/{userId}")
+@doc("A user's images; 404 across a block", answer=ImagesAnswer, errors=(404,))
 async def user_images(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
@@ -111,6 +116,7 @@ async def remove(app: web.Application, user: dict, image: dict) -> None:
 
 
 @routes.delete("/images/{imageId}")
+@doc("Delete one of my images", errors=(404,))
 async def delete_image(request: web.Request) -> web.Response:
     me = security.me(request)
     image_id = request.match_info["imageId"]
@@ -127,6 +133,7 @@ async def delete_image(request: web.Request) -> web.Response:
 
 
 @routes.delete("/images/background/{bgImageId}")
+@doc("Delete my background image", errors=(404,), params={"bgImageId": {"type": "string", "minLength": 1, "maxLength": 128}})
 async def delete_background(request: web.Request) -> web.Response:
     me = security.me(request)
     bg_id = request.match_info["bgImageId"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mysocial.core.openapi import doc
+from mysocial.notifications.schemas import NotificationsAnswer
 from mysocial.blocks import cache as blocks
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import BATCH
@@ -17,6 +19,7 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/notifications")
+@doc("My notifications, newest first", answer=NotificationsAnswer)
 async def notifications(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
     app = request.app
@@ -36,6 +39,7 @@ async def mine(request: web.Request) -> tuple[str, str]:
 
 
 @routes.put("/notification/{notificationId}")
+@doc("Mark one of my notifications as read", errors=(404,))
 async def mark_as_read(request: web.Request) -> web.Response:
     me, notification_id = await mine(request)
     app = request.app
@@ -55,6 +59,7 @@ async def mark_as_read(request: web.Request) -> web.Response:
 
 
 @routes.delete("/notification/{notificationId}")
+@doc("Delete one of my notifications", errors=(404,))
 async def delete(request: web.Request) -> web.Response:
     me, notification_id = await mine(request)
     app = request.app

@@ -7,6 +7,8 @@ from typing import Awaitable, Callable
 from aiohttp import web
 from bson import ObjectId
 
+from mysocial.core.openapi import doc
+from mysocial.posts.schemas import FeedAnswer, MediaFeedAnswer, PostAnswer, ProfilePostsAnswer
 from mysocial.blocks import cache as blocks
 from mysocial.core import index, security
 from mysocial.core.appkeys import BATCH, MEDIA
@@ -41,21 +43,25 @@ async def feed(request: web.Request, listing: str, message: str, with_total: boo
 
 
 @routes.get("/post/all/{page}")
+@doc("A page of 10 posts I may see, newest first", answer=FeedAnswer)
 async def all_posts(request: web.Request) -> web.Response:
     return await feed(request, "all", "All posts", with_total=True)
 
 
 @routes.get("/post/images/{page}")
+@doc("A page of posts with an image or a GIF", answer=MediaFeedAnswer)
 async def image_posts(request: web.Request) -> web.Response:
     return await feed(request, "images", "All posts with images")
 
 
 @routes.get("/post/videos/{page}")
+@doc("A page of posts with a video", answer=MediaFeedAnswer)
 async def video_posts(request: web.Request) -> web.Response:
     return await feed(request, "videos", "All posts with videos")
 
 
 @routes.get("/user/profile/posts/{username}/{userId}/{uId}")
+@doc("A profile and the posts of it I may see; 404 across a block", answer=ProfilePostsAnswer, errors=(404,), params={"uId": {"type": "string", "pattern": "^[0-9]{12}$"}})
 async def profile_posts(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
@@ -110,16 +116,19 @@ async def publish(request: web.Request, schema, message: str, kind: str | None =
 
 
 @routes.post("/post")
+@doc("Create a post", body=PostSchema, answer=PostAnswer, status=201, errors=(404,))
 async def create_post(request: web.Request) -> web.Response:
     return await publish(request, PostSchema, "Post created successfully")
 
 
 @routes.post("/post/image/post")
+@doc("Create a post with an image", body=ImagePostSchema, answer=PostAnswer, status=201, errors=(404,))
 async def create_image_post(request: web.Request) -> web.Response:
     return await publish(request, ImagePostSchema, "Post created with image successfully", "image")
 
 
 @routes.post("/post/video/post")
+@doc("Create a post with a video", body=VideoPostSchema, answer=PostAnswer, status=201, errors=(404,))
 async def create_video_post(request: web.Request) -> web.Response:
     return await publish(request, VideoPostSchema, "Post created with video successfully", "video")
 
@@ -176,21 +185,25 @@ async def edit(request: web.Request, schema, message: str, media: Media) -> web.
 
 
 @routes.put("/post/{postId}")
+@doc("Edit my post", body=UpdateSchema, answer=PostAnswer, errors=(404,))
 async def update_post(request: web.Request) -> web.Response:
     return await edit(request, UpdateSchema, "Post updated successfully", kept_media)
 
 
 @routes.put("/post/image/{postId}")
+@doc("Edit my post with a new image (or keep its own)", body=ImageUpdateSchema, answer=PostAnswer, errors=(404,))
 async def update_image_post(request: web.Request) -> web.Response:
     return await edit(request, ImageUpdateSchema, "Post with image updated successfully", new_media("image"))
 
 
 @routes.put("/post/video/{postId}")
+@doc("Edit my post with a new video (or keep its own)", body=VideoUpdateSchema, answer=PostAnswer, errors=(404,))
 async def update_video_post(request: web.Request) -> web.Response:
     return await edit(request, VideoUpdateSchema, "Post with video updated successfully", new_media("video"))
 
 
 @routes.delete("/post/{postId}")
+@doc("Delete my post", errors=(404,))
 async def delete_post(request: web.Request) -> web.Response:
     me = security.me(request)
     post_id = id_param(request, "postId", "post id")

@@ -3,9 +3,11 @@ field optional and null or '' allowed, but the image of an image post and the vi
 post. MySocial adds choices for `privacy` and `feelings` and caps on lengths."""
 from __future__ import annotations
 
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
+from mysocial.core.answers import Out, answer, count, many, text
 from mysocial.core.schemas import IMAGE_BODY, SMALL_BODY, VIDEO_BODY, Body, longest, one_of, optional, string
+from mysocial.users.schemas import PublicUserDoc
 
 PRIVACY = ("Public", "Followers", "Private")
 FEELINGS = ("like", "love", "happy", "wow", "sad", "angry")
@@ -53,3 +55,33 @@ ImageUpdateSchema = schema("ImageUpdateSchema", {**fields_of_a_post(), "image": 
                            IMAGE_BODY)
 VideoUpdateSchema = schema("VideoUpdateSchema", {**fields_of_a_post(), "image": optional(), "video": optional()},
                            VIDEO_BODY)
+
+
+# Answers (mysocial.core.answers) -------------------------------------------------------------
+
+
+class PostDoc(Out):
+    _id = text()
+    userId = text()
+    username = text()
+    email = text()
+    avatarColor = text()
+    profilePicture = text()
+    post = text()
+    bgColor = text()
+    feelings = text()
+    privacy = fields.String(required=True, metadata={"enum": list(PRIVACY)})
+    gifUrl = text()
+    commentsCount = count()
+    imgVersion = text()
+    imgId = text()
+    videoVersion = text()
+    videoId = text()
+    reactions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    createdAt = text()
+
+
+FeedAnswer = answer("FeedAnswer", posts=many(PostDoc), totalPosts=count())
+MediaFeedAnswer = answer("MediaFeedAnswer", posts=many(PostDoc))
+PostAnswer = answer("PostAnswer", post=fields.Nested(PostDoc, required=True))
+ProfilePostsAnswer = answer("ProfilePostsAnswer", user=fields.Nested(PublicUserDoc, required=True), posts=many(PostDoc))

@@ -6,6 +6,8 @@ import time
 from aiohttp import web
 
 import queues
+from mysocial.core.openapi import doc
+from mysocial.reactions.schemas import ReactionsAnswer, SingleReactionAnswer, UserReactionsAnswer
 from mysocial.blocks import cache as blocks
 from mysocial.core import security
 from mysocial.core.appkeys import BATCH
@@ -70,6 +72,7 @@ async def load(app: web.Application, me: dict, post_id: str) -> tuple[tuple, dic
 
 
 @routes.post("/post/reaction")
+@doc("React to a post (one reaction per user per post)", body=ReactionSchema, errors=(404,))
 async def add_reaction(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, ReactionSchema)
@@ -88,6 +91,7 @@ async def add_reaction(request: web.Request) -> web.Response:
 
 
 @routes.delete("/post/reaction/{postId}/{previousReaction}/{postReactions:.+}")
+@doc("Remove my reaction (the last segment, counts sent by old clients, is ignored)", errors=(404,), params={"previousReaction": {"type": "string", "enum": list(posts.REACTIONS)}})
 async def remove_reaction(request: web.Request) -> web.Response:
     """`postReactions` (counts sent by old clients) is ignored: the counts are Redis's."""
     me = security.me(request)
@@ -105,6 +109,7 @@ async def remove_reaction(request: web.Request) -> web.Response:
 
 
 @routes.get("/post/reactions/{postId}")
+@doc("A post's reactions", answer=ReactionsAnswer, errors=(404,))
 async def post_reactions(request: web.Request) -> web.Response:
     me = security.me(request)
     app = request.app
@@ -115,6 +120,7 @@ async def post_reactions(request: web.Request) -> web.Response:
 
 
 @routes.get("/post/single/reaction/username/{username}/{postId}")
+@doc("One user's reaction to a post", answer=SingleReactionAnswer, errors=(404,), params={"username": {"type": "string", "minLength": 1, "maxLength": 64}})
 async def single_reaction(request: web.Request) -> web.Response:
     me = security.me(request)
     username = username_param(request)
@@ -128,6 +134,7 @@ async def single_reaction(request: web.Request) -> web.Response:
 
 
 @routes.get("/post/reactions/username/{username}")
+@doc("A user's reactions to posts I may see", answer=UserReactionsAnswer, params={"username": {"type": "string", "minLength": 1, "maxLength": 64}})
 async def user_reactions(request: web.Request) -> web.Response:
     """Only reactions to posts the reader may see, by someone not in a block with the reader."""
     me = security.me(request)

@@ -1,8 +1,9 @@
 """Reaction bodies, with the original's messages (src/features/reactions/schemes/reactions.ts)."""
 from __future__ import annotations
 
-from marshmallow import validate
+from marshmallow import fields, validate
 
+from mysocial.core.answers import Out, answer, count, many, text
 from mysocial.core.schemas import Body, ObjectIdString, obj, optional, string
 from mysocial.posts.cache import REACTIONS
 
@@ -17,3 +18,23 @@ class ReactionSchema(Body):
     profilePicture = optional()
     previousReaction = optional()
     postReactions = obj()
+
+
+# Answers (mysocial.core.answers) -------------------------------------------------------------
+
+
+class ReactionDoc(Out):
+    _id = text()
+    postId = text()
+    type = fields.String(required=True, metadata={"enum": list(REACTIONS)})
+    username = text()
+    avataColor = text()  # (sic): the contract's field name
+    profilePicture = text()
+    userTo = text()
+    userId = text()
+    createdAt = text()
+
+
+ReactionsAnswer = answer("ReactionsAnswer", reactions=many(ReactionDoc), count=count())
+SingleReactionAnswer = answer("SingleReactionAnswer", reactions=fields.Dict(required=True), count=count())
+UserReactionsAnswer = answer("UserReactionsAnswer", reactions=many(ReactionDoc))

@@ -5,6 +5,8 @@ from typing import Callable
 
 from aiohttp import web
 
+from mysocial.core.openapi import doc
+from mysocial.users.schemas import ProfileAnswer, ProfileByIdAnswer, SearchAnswer, SettingsAnswer, SuggestionsAnswer, UsersPage
 from mysocial.auth import cache as auth_cache
 from mysocial.auth.routes import change_password
 from mysocial.blocks import cache as blocks
@@ -27,6 +29,7 @@ def card(user: dict) -> dict:
 
 
 @routes.get("/user/all/{page}")
+@doc("A page of 12 users (not me), newest first", answer=UsersPage)
 async def all_users(request: web.Request) -> web.Response:
     me = security.me(request)
     ids, total = await cache.page(request.app, page_number(request), PAGE_SIZE, me["userId"])
@@ -38,12 +41,14 @@ async def all_users(request: web.Request) -> web.Response:
 
 
 @routes.get("/user/profile")
+@doc("My whole profile", answer=ProfileAnswer, errors=(404,))
 async def profile(request: web.Request) -> web.Response:
     me = security.me(request)
     return json_response({"message": "Get user profile", "user": await cache.require(request.app, me["userId"])})
 
 
 @routes.get("/user/profile/{userId}")
+@doc("A profile: public projection (whole for my own id); 404 across a block", answer=ProfileByIdAnswer, errors=(404,))
 async def profile_by_id(request: web.Request) -> web.Response:
     me = security.me(request)
     user = await profiles.profile(request.app, me["userId"], id_param(request, "userId", "user id"))
@@ -51,6 +56,7 @@ async def profile_by_id(request: web.Request) -> web.Response:
 
 
 @routes.get("/user/profile/user/suggestions")
+@doc("Up to 10 users I do not follow", answer=SuggestionsAnswer)
 async def suggestions(request: web.Request) -> web.Response:
     me = security.me(request)
     skip = set(await follows.following_ids(request.app, me["userId"])) | {me["userId"]}
@@ -61,6 +67,7 @@ async def suggestions(request: web.Request) -> web.Response:
 
 
 @routes.get("/user/profile/search/{query}")
+@doc("Users whose name starts with or contains the query", answer=SearchAnswer, params={"query": {"type": "string", "minLength": 1, "maxLength": 50}})
 async def search(request: web.Request) -> web.Response:
     me = security.me(request)
     query = request.match_info["query"].strip()
@@ -79,6 +86,7 @@ async def search(request: web.Request) -> web.Response:
 
 
 @routes.put("/user/profile/change-password")
+@doc("Change my password; ends my other sessions", body=ChangePasswordSchema)
 async def change_password_route(request: web.Request) -> web.Response:
     me = security.me(request)
     data = await body(request, ChangePasswordSchema)
@@ -110,6 +118,7 @@ async def update_user(request: web.Request, change: Callable[[dict], dict]) -> d
 
 
 @routes.put("/user/profile/basic-info")
+@doc("Update quote, work, school, location", body=BasicInfoSchema, errors=(404,))
 async def basic_info(request: web.Request) -> web.Response:
     security.me(request)
     data = await body(request, BasicInfoSchema)
@@ -118,6 +127,7 @@ async def basic_info(request: web.Request) -> web.Response:
 
 
 @routes.put("/user/profile/social-links")
+@doc("Update social links", body=SocialLinksSchema, errors=(404,))
 async def social_links(request: web.Request) -> web.Response:
     security.me(request)
     data = await body(request, SocialLinksSchema)
@@ -126,6 +136,7 @@ async def social_links(request: web.Request) -> web.Response:
 
 
 @routes.put("/user/profile/settings")
+@doc("Update e-mail notification settings", body=SettingsSchema, answer=SettingsAnswer, errors=(404,))
 async def notification_settings(request: web.Request) -> web.Response:
     security.me(request)
     data = await body(request, SettingsSchema)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validates_schema
 
+from mysocial.core.answers import Out, answer, count, ids, many, text
 from mysocial.core.schemas import Body, boolean, longest, optional, string
 
 
@@ -46,3 +47,54 @@ class SettingsSchema(Body):
     reactions = boolean()
     comments = boolean()
     follows = boolean()
+
+
+# Answers (mysocial.core.answers) -------------------------------------------------------------
+
+
+class PublicUserDoc(Out):
+    """What others see of a user (mysocial.users.views.PUBLIC)."""
+
+    _id = text()
+    uId = text()
+    username = text()
+    avatarColor = text()
+    profilePicture = text()
+    postsCount = count()
+    followersCount = count()
+    followingCount = count()
+    social = fields.Dict(keys=fields.String(), values=fields.String())
+    work = fields.String()
+    school = fields.String()
+    quote = fields.String()
+    location = fields.String()
+    bgImageVersion = fields.String()
+    bgImageId = fields.String()
+    createdAt = text()
+
+
+class UserDoc(PublicUserDoc):
+    """The whole user document, for its owner."""
+
+    authId = text()
+    email = text()
+    blocked = ids()
+    blockedBy = ids()
+    notifications = fields.Dict(keys=fields.String(), values=fields.Boolean())
+
+
+class SearchHit(Out):
+    _id = text()
+    profilePicture = text()
+    username = text()
+    email = text()
+    avatarColor = text()
+
+
+UsersPage = answer("UsersPage", users=many(PublicUserDoc), totalUsers=count(), followers=ids())
+ProfileAnswer = answer("ProfileAnswer", user=fields.Nested(UserDoc, required=True))
+ProfileByIdAnswer = answer("ProfileByIdAnswer", user=fields.Nested(PublicUserDoc, required=True))
+SuggestionsAnswer = answer("SuggestionsAnswer", users=many(PublicUserDoc))
+SearchAnswer = answer("SearchAnswer", search=many(SearchHit))
+SettingsAnswer = answer("SettingsAnswer", settings=fields.Dict(keys=fields.String(), values=fields.Boolean(),
+                                                               required=True))
