@@ -57,11 +57,12 @@ def _param_schema(name: str, given: dict) -> dict:
     return {"type": "string", "minLength": 1}
 
 
-def _tag(path: str, meta: dict) -> str:
+def _tag(handler, meta: dict) -> str:
+    """The feature the handler belongs to (its package; `metrics`, `media` for core's)."""
     if meta["tag"]:
         return meta["tag"]
-    parts = [p for p in path.removeprefix(API).split("/") if p and not p.startswith("{")]
-    return parts[0] if parts else "health"
+    package, module = handler.__module__.split(".")[-2:]
+    return module if package == "core" else package
 
 
 def build(app: web.Application) -> dict:
@@ -98,7 +99,7 @@ def build(app: web.Application) -> dict:
         operation = {
             "summary": meta["summary"],
             "operationId": f"{route.method.lower()}_{route.handler.__module__.split('.')[-2]}_{route.handler.__name__}",
-            "tags": [_tag(path, meta)],
+            "tags": [_tag(route.handler, meta)],
             "parameters": [{"name": n, "in": "path", "required": True, "schema": _param_schema(n, meta["params"])}
                            for n in names],
             "responses": {str(meta["status"]): ok, **{str(s): {"description": STATUS_TEXT[s], **error}
