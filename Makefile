@@ -3,7 +3,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: dev test install bench redis
+.PHONY: dev test install bench tools
 
 $(BIN)/mysocial: pyproject.toml
 	@py="$(PYTHON)"; [ -n "$$py" ] || py=$$(sh scripts/find-python) || exit 1; \
@@ -16,14 +16,14 @@ $(BIN)/mysocial: pyproject.toml
 
 install: $(BIN)/mysocial
 
-redis:
-	@command -v redis-server >/dev/null || sh .ci/install-redis
+tools:
+	@sh .ci/install-tools
 
-dev: install redis
+dev: install tools
 	$(BIN)/mysocial dev $(ARGS)
 
-test: install redis
+test: install tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: install redis
+bench: install tools
 	$(BIN)/python -m bench

@@ -48,8 +48,35 @@ def run_api(app, settings: config.Settings, listening: str) -> None:
     _use_uvloop()
     gc.set_threshold(*GC_THRESHOLDS)
     app.on_startup.append(_freeze_heap)
+    log = logging.getLogger("mysocial")
+
+    async def stopping(app) -> None:
+        log.info("API stopping: no new connections; in-flight requests finish (up to 30 s)")
+
+    async def stopped(app) -> None:
+        log.info("API stopped")
+
+    app.on_shutdown.insert(0, stopping)
+    app.on_cleanup.append(stopped)
+
+    def listening_now(*_) -> None:
+        log.info(listening)
+        ready()
+
     web.run_app(app, host=settings.host, port=settings.port, shutdown_timeout=30, access_log=None,
-                print=lambda *_: logging.getLogger("mysocial").info(listening))
+                print=listening_now, reuse_port=settings.reuse_port)
+
+
+def ready() -> None:
+    """Tell PM2 the instance listens (`wait_ready`): a `pm2 reload` then moves on to the next
+    instance only once this one answers. PM2 forks with an IPC channel whose fd it passes in
+    NODE_CHANNEL_FD; a message is a line of JSON."""
+    fd = os.environ.get("NODE_CHANNEL_FD")
+    if fd and fd.isdigit():
+        try:
+            os.write(int(fd), b'"ready"\n')
+        except OSError:
+            logging.getLogger("mysocial").warning("could not tell the process manager that the API is ready")
 
 
 def serve(settings: config.Settings) -> None:
@@ -70,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
+        if name == "dashboard":
+            p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         if name == "dev":
             p.add_argument("--workers", type=int, default=2, help="worker threads")
             p.add_argument("--fresh", action="store_true", help="start with empty data (deletes .mysocial/)")
@@ -112,7 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "dashboard":
         from mysocial import dashboard
 
-        dashboard.run(settings, args.port or 9181)
+        try:
+            dashboard.run(settings, args.port or 9181, args.host)
+        except config.ConfigError as exc:
+            parser.exit(2, f"mysocial: {exc}\n")
     elif args.command == "migrate":
         from mysocial import migrate
         from mysocial.core.mongo import sync_db

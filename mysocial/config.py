@@ -62,6 +62,7 @@ class Settings:
     auth_rate_limit: int = 10
     socket_rate_limit: int = 60
     cookie_samesite: str = "Lax"
+    reuse_port: bool = False
     metrics_token: str = ""
     log_format: str = "json"
     log_level: str = "INFO"
@@ -115,6 +116,7 @@ def load(env: dict | None = None) -> Settings:
         auth_rate_limit=_int(env, "AUTH_RATE_LIMIT", 10),
         socket_rate_limit=_int(env, "SOCKET_RATE_LIMIT", 60),
         cookie_samesite=_choice(env, "COOKIE_SAMESITE", ("Lax", "Strict", "None"), "Lax"),
+        reuse_port=_choice(env, "REUSE_PORT", ("0", "1"), "0") == "1",
         metrics_token=env.get("METRICS_TOKEN", ""),
         log_format=env.get("LOG_FORMAT", "json"),
         log_level=env.get("LOG_LEVEL", "INFO"),

@@ -44,5 +44,10 @@ def make(settings: Settings, username: str, password: str) -> Flask:
 
 
 def run(settings: Settings, port: int, host: str = "127.0.0.1") -> None:
+    """Serve the dashboard with waitress (a production WSGI server, not Werkzeug's)."""
+    from waitress import serve
+
     username, password = credentials(settings)
-    make(settings, username, password).run(host=host, port=port, use_reloader=False, threaded=True)
+    log.info("rq-dashboard on http://%s:%s/ (login: %s)", host, port, username)
+    serve(make(settings, username, password), host=host, port=port, threads=4, ident="mysocial-dashboard",
+          _quiet=True)

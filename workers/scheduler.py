@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 from rq.scheduler import RQScheduler
 from rq_scheduler import Scheduler
@@ -9,6 +10,11 @@ from rq_scheduler import Scheduler
 from mysocial.config import Settings
 from queues import QUEUES
 from workers import context
+
+# rq-scheduler asks crontab for the next run without `default_utc`, and crontab warns at every
+# start that a later version changes the default. The periodic jobs run every minute (or on
+# fixed UTC minutes), which either reading gives the same: the warning is noise.
+warnings.filterwarnings("ignore", category=FutureWarning, module="rq_scheduler.utils")
 
 PERIODIC = [
     # (id, cron, function): ids are stable so restarts and several schedulers do not duplicate them
@@ -38,10 +44,11 @@ class PeriodicScheduler(Scheduler):
 
 
 def register(scheduler: Scheduler) -> None:
-    existing = {job.id for job in scheduler.get_jobs()}
+    """(Re)write the periodic jobs under their stable ids: a restart, or several schedulers at
+    once, leave one of each, with the settings of the code that runs now."""
     for job_id, cron, func in PERIODIC:
-        if job_id not in existing:
-            scheduler.cron(cron, func=func, id=job_id, queue_name="maintenance", use_local_timezone=False)
+        scheduler.cron(cron, func=func, id=job_id, queue_name="maintenance", use_local_timezone=False,
+                       result_ttl=600)  # kept ten minutes for the dashboard (-1 would never expire)
 
 
 def make(settings: Settings, interval: float = 5) -> PeriodicScheduler:

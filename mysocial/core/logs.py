@@ -41,7 +41,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup(level: str = "INFO", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(sys.stdout)  # a service's log is its standard output (PM2: the out log)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
