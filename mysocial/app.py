@@ -4,19 +4,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.auth.routes import routes as auth_routes
-from mysocial.blocks.routes import routes as block_routes
 from mysocial.chat import events as chat_events
 from mysocial.chat.routes import routes as chat_routes
 from mysocial.comments.routes import routes as comment_routes
 from mysocial import migrate
 from mysocial.config import Settings
-from mysocial.core import metrics, openapi, realtime, web as middlewares
+from mysocial.core import indexes, metrics, openapi, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
 from mysocial.core.schemas import SMALL_BODY
 from mysocial.core.redis import redis_ctx
-from mysocial.followers.routes import routes as follower_routes
+from mysocial.graph.routes import routes as graph_routes
 from mysocial.health.routes import routes as health_routes
 from mysocial.images.routes import routes as image_routes
 from mysocial.notifications.routes import routes as notification_routes
@@ -24,6 +23,8 @@ from mysocial.posts.routes import routes as post_routes
 from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.sessions import guard
 from mysocial.users.routes import routes as user_routes
+from mysocial.posts import cache as posts
+from mysocial.users import cache as users
 
 API = "/api/v1"
 
@@ -42,13 +43,15 @@ def create_app(settings: Settings) -> web.Application:
     app[MEDIA] = make_media(settings)
     app.cleanup_ctx.append(redis_ctx(settings))
     app.cleanup_ctx.append(mongo_ctx(settings, on_start=migrate.apply))
+    app.on_startup.append(indexes.prepare(users.INDEX, posts.INDEX))
+    app.on_cleanup.append(indexes.stop_rebuilds)
     realtime.attach(app, settings, realtime.make_server(settings), guard.authenticate)
     chat_events.register(app)
 
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
     for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes,
-                   follower_routes, block_routes, notification_routes, chat_routes):
+                   graph_routes, notification_routes, chat_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     openapi.attach(app)

@@ -146,10 +146,11 @@ def main(argv: list[str] | None = None) -> None:
         except config.ConfigError as exc:
             parser.exit(2, f"mysocial: {exc}\n")
     elif args.command == "migrate":
-        from mysocial import migrate
-        from mysocial.core.mongo import sync_db
+        import asyncio
 
-        made = migrate.apply_sync(sync_db(settings))
+        from mysocial import migrate
+
+        made = asyncio.run(migrate.run(settings))
         logging.getLogger("mysocial").info("indexes in place: %s", ", ".join(made))
     elif args.command == "dev":
         from mysocial import dev

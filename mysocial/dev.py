@@ -105,11 +105,8 @@ def start(settings: Settings, workers: int = 2, fresh: bool = False) -> Settings
     if not settings.sendgrid_api_key:
         log.info("e-mails are written to the outbox folder %s", settings.outbox_dir)
 
-    from mysocial import migrate
-    from mysocial.core.mongo import sync_db
     from workers import runner, scheduler
 
-    migrate.apply_sync(sync_db(settings))
     for n in range(workers):
         threading.Thread(target=runner.make_worker(settings, name=f"dev-worker-{os.getpid()}-{n}").work,
                          kwargs={"logging_level": "WARNING"}, daemon=True, name=f"worker-{n}").start()

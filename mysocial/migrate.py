@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.database import Database
 
 from mysocial.auth import store as auth
-from mysocial.blocks import store as blocks
 from mysocial.chat import store as chat
 from mysocial.comments import store as comments
-from mysocial.followers import store as followers
+from mysocial.graph import store as graph
 from mysocial.images import store as images
 from mysocial.notifications import store as notifications
 from mysocial.posts import store as posts
@@ -23,21 +21,27 @@ from mysocial.reactions import store as reactions
 from mysocial.sessions import store as sessions
 from mysocial.users import store as users
 
-STORES = (auth, users, sessions, posts, reactions, comments, images, followers, blocks, notifications, chat)
+STORES = (auth, users, sessions, posts, reactions, comments, images, graph, notifications, chat)
 
 
 def indexes() -> dict[str, list[IndexModel]]:
     return {name: models for store in STORES for name, models in store.INDEXES.items()}
 
 
-async def apply(db: AsyncDatabase) -> None:
-    for name, models in indexes().items():
-        await db[name].create_indexes(models)
-
-
-def apply_sync(db: Database) -> list[str]:
+async def apply(db: AsyncDatabase) -> list[str]:
     """The names of the indexes there now, collection by collection."""
     made = []
     for name, models in indexes().items():
-        made += [f"{name}.{index}" for index in db[name].create_indexes(models)]
+        made += [f"{name}.{index}" for index in await db[name].create_indexes(models)]
     return made
+
+
+async def run(settings) -> list[str]:
+    """`mysocial migrate`."""
+    from mysocial.core.mongo import async_client
+
+    client = async_client(settings)
+    try:
+        return await apply(client[settings.mongo_db])
+    finally:
+        await client.close()

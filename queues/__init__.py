@@ -3,8 +3,8 @@
 The API never imports `workers`; it names job functions by their dotted path.
 A job is added to an asyncio Redis pipeline so it rides in the same
 MULTI/EXEC as the cache write that caused it: RQ's own `enqueue_job` builds
-a template job once and what it writes is replayed on that pipeline (one Lua
-call), so the stored job is exactly what `rq worker` and rq-dashboard expect,
+a template job once and what it writes is replayed on that pipeline (one
+library function call, `rq_enqueue`), so the stored job is exactly what `rq worker` and rq-dashboard expect,
 and the event loop never waits on a synchronous Redis call.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rq.job import Job
 from rq.serializers import DefaultSerializer
 from rq.utils import get_call_string, now, utcformat
 
+from mysocial.core import functions
 from mysocial.core.mongo import now_iso
 
 QUEUES = (
@@ -31,20 +32,14 @@ RETRY_INTERVALS = [2, 10, 60]
 JOB_TIMEOUT = 60
 FAILURE_TTL = 7 * 24 * 3600
 
-PERSIST: dict[str, tuple[str, str]] = {
-    "auth": ("auth", "workers.auth.persist_auth"),
-    "user": ("user", "workers.users.persist_user"),
-    "post": ("post", "workers.posts.persist_post"),
-    "reaction": ("reaction", "workers.reactions.persist_reaction"),
-    "comment": ("comment", "workers.comments.persist_comment"),
-    "image": ("image", "workers.images.persist_image"),
-    "message": ("chat", "workers.chat.persist_message"),
-    "conversation": ("chat", "workers.chat.persist_conversation"),
-    "follow": ("follower", "workers.followers.persist_follow"),
-    "block": ("blocked", "workers.blocks.persist_block"),
-    "notification": ("notification", "workers.notifications.persist_notification"),
-    "session": ("auth", "workers.sessions.persist_session"),
+# The queue of each persisted kind (workers.persist stores every kind).
+PERSIST: dict[str, str] = {
+    "auth": "auth", "user": "user", "session": "auth", "post": "post", "reaction": "reaction",
+    "comment": "comment", "image": "image", "message": "chat", "conversation": "chat", "follow": "follower",
+    "block": "blocked", "notification": "notification",
 }
+PERSIST_ONE = "workers.persist.persist"
+PERSIST_MANY = "workers.persist.persist_many"
 
 
 _OFFLINE = redis.Redis()  # never used for I/O: RQ only needs a connection object to build jobs
@@ -63,14 +58,6 @@ def _retry(retry: bool) -> Retry | None:
 
 PER_JOB = ("created_at", "enqueued_at", "data", "description")
 
-# RQ's enqueue as one command: register the queue, store the job hash, push the id.
-# KEYS: rq:queues, the job's key, the queue's key. ARGV: job id, the hash's field/value pairs.
-ENQUEUE_LUA = """
-redis.call('SADD', KEYS[1], KEYS[3])
-redis.call('HSET', KEYS[2], unpack(ARGV, 2))
-redis.call('RPUSH', KEYS[3], ARGV[1])
-return 1
-"""
 
 
 @dataclass(frozen=True)
@@ -88,7 +75,7 @@ def _template(queue: str, func: str, retry: bool, intervals: tuple) -> _Template
     Building an RQ Job costs ~170 µs (serializer resolution, to_dict); filling in
     a template RQ made once costs a tenth of that. RQ's commands are recorded on
     an offline synchronous pipeline (which only queues them) and must be the
-    three ENQUEUE_LUA replays; a newer RQ that sends others fails here, loudly.
+    three the library's `rq_enqueue` replays; a newer RQ that sends others fails here, loudly.
     One EVAL instead of RQ's four commands saves the API a reply parse for
     each, inside every write's transaction.
     """
@@ -104,7 +91,7 @@ def _template(queue: str, func: str, retry: bool, intervals: tuple) -> _Template
     expected = [("SADD", q.redis_queues_keys, q.key), ("RPUSH", q.key, job.id)]
     covered = all(set(h[::2]) <= set(fields[::2]) for h in hashes)
     if [tuple(a) for a in others] != expected or not covered or len(recorded) != len(hashes) + 2:
-        raise RuntimeError(f"RQ enqueues a job differently than ENQUEUE_LUA replays: {recorded}")
+        raise RuntimeError(f"RQ enqueues a job differently than rq_enqueue replays: {recorded}")
     slots = tuple((i + 1, fields[i]) for i in range(0, len(fields), 2) if fields[i] in PER_JOB)
     return _Template(q.redis_queues_keys, q.key, tuple(fields), slots)
 
@@ -122,24 +109,20 @@ def add_job(pipe, queue: str, func: str, *args, retry: bool = True) -> str:
     fields = list(template.fields)
     for i, name in template.slots:
         fields[i] = values[name]
-    pipe.eval(ENQUEUE_LUA, 3, template.registry, Job.key_for(job_id), template.queue_key, job_id, *fields)
+    functions.call(pipe, "rq_enqueue", [template.registry, Job.key_for(job_id), template.queue_key], {"id": job_id},
+                   *fields)
     return job_id
 
 
-async def enqueue(client, queue: str, func: str, *args) -> str:
-    """Enqueue one job on its own (no cache write goes with it)."""
-    async with client.pipeline(transaction=True) as pipe:
-        job_id = add_job(pipe, queue, func, *args)
-        await pipe.execute()
-    return job_id
+async def enqueue(batch, queue: str, func: str, *args) -> str:
+    """Enqueue one job on its own (no cache write goes with it), through a core.redis.Batcher."""
+    made: list[str] = []
+    await batch.transaction(lambda pipe: made.append(add_job(pipe, queue, func, *args)))
+    return made[0]
 
 
 def add_persist(pipe, kind: str, doc_id: str) -> str:
-    queue, func = PERSIST[kind]
-    return add_job(pipe, queue, func, doc_id)
-
-
-PERSIST_MANY = "workers.persist.persist_many"
+    return add_job(pipe, PERSIST[kind], PERSIST_ONE, kind, doc_id)
 
 
 def add_persists(pipe, changes: list[tuple[str, str]]) -> str | None:
@@ -149,7 +132,7 @@ def add_persists(pipe, changes: list[tuple[str, str]]) -> str | None:
         return None
     if len(changes) == 1:
         return add_persist(pipe, *changes[0])
-    return add_job(pipe, PERSIST[changes[0][0]][0], PERSIST_MANY, [f"{kind}:{doc_id}" for kind, doc_id in changes])
+    return add_job(pipe, PERSIST[changes[0][0]], PERSIST_MANY, [f"{kind}:{doc_id}" for kind, doc_id in changes])
 
 
 def email(pipe, template: str, to: str, context: dict, key: str | None = None) -> str:
@@ -158,11 +141,16 @@ def email(pipe, template: str, to: str, context: dict, key: str | None = None) -
     return add_job(pipe, "email", "workers.email.send", template, to, context, key or uuid.uuid4().hex)
 
 
-async def enqueue_email(client, template: str, to: str, context: dict) -> str:
-    async with client.pipeline(transaction=True) as pipe:
-        job_id = email(pipe, template, to, context)
-        await pipe.execute()
-    return job_id
+async def enqueue_email(batch, template: str, to: str, context: dict) -> str:
+    made: list[str] = []
+    await batch.transaction(lambda pipe: made.append(email(pipe, template, to, context)))
+    return made[0]
+
+
+def stamp(notification: dict) -> dict:
+    """Decide a notification's `_id` and `createdAt` (unless already decided), so a job
+    that runs twice, or a write that is tried again, stores, lists and e-mails one notification."""
+    return {"_id": str(ObjectId()), "createdAt": now_iso(), **notification}
 
 
 def notify(pipe, notification: dict) -> str:
@@ -172,8 +160,5 @@ def notify(pipe, notification: dict) -> str:
     follows | messages), message, entityId, createdItemId, and optionally
     comment, reaction, post, imgId, imgVersion, gifUrl. The job drops it when
     userTo is userFrom or either blocks the other (checked when it runs).
-    Its `_id` and `createdAt` are decided here, so a job that runs twice (a
-    retry) stores, lists and e-mails one notification.
     """
-    decided = {"_id": str(ObjectId()), "createdAt": now_iso()}
-    return add_job(pipe, "notification", "workers.notifications.create", {**notification, **decided})
+    return add_job(pipe, "notification", "workers.notifications.create", stamp(notification))

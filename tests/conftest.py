@@ -248,10 +248,9 @@ async def settle(settings: Settings, *users: SocketUser) -> None:
 
 
 def data_keys(r: redis.Redis) -> set[bytes]:
-    """Every Redis key a write could leave: rate-limit counters, presence (heartbeats) and the
-    read path's "index rebuilt" markers (`*:synced`, `*:loaded`) are left out."""
-    return {k for k in r.keys("*")
-            if not k.startswith((b"ratelimit:", b"presence:")) and not k.endswith((b":synced", b":loaded"))}
+    """Every Redis key a write could leave: rate-limit counters, presence (heartbeats) and what
+    the read path leaves behind (index markers, rebuild statistics) are left out."""
+    return {k for k in r.keys("*") if not k.startswith((b"ratelimit:", b"presence:", b"complete:", b"stats:"))}
 
 
 def value_of(r: redis.Redis, key: bytes):

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from dataclasses import dataclass
 
-from mysocial.blocks import cache as blocks
-from mysocial.core.redis import async_client
-from mysocial.followers import cache as follows
-from tests.conftest import bearer, signup
+from bson import ObjectId
+
+from tests.conftest import bearer, redis_state, signup
 
 API = "/api/v1"
 MP4 = "data:video/mp4;base64," + base64.b64encode(b"\x00\x00\x00\x18ftypmp42fake").decode()
@@ -56,21 +54,30 @@ async def feed_ids(client, user: User, listing: str = "all", page: int = 1) -> l
     return [p["_id"] for p in (await feed(client, user, listing, page))["posts"]]
 
 
-async def _pipe(settings, apply) -> None:
-    client = async_client(settings.redis_url)
-    async with client.pipeline(transaction=True) as pipe:
-        apply(pipe)
-        await pipe.execute()
-    await client.aclose()
+async def follow(client, follower: User, followee: User) -> None:
+    """As the user would: PUT /user/follow (the edge, both counters, the notification job)."""
+    await call(client, "PUT", f"/user/follow/{followee.id}", follower)
 
 
-async def follow(settings, follower: User, followee: User) -> None:
-    await _pipe(settings, lambda pipe: follows.follow(pipe, follower.id, followee.id, time.time() * 1000))
-
-
-async def block(settings, blocker: User, blocked: User) -> None:
-    await _pipe(settings, lambda pipe: blocks.block(pipe, blocker.id, blocked.id))
+async def block(client, blocker: User, blocked: User) -> None:
+    await call(client, "PUT", f"/user/block/{blocked.id}", blocker)
 
 
 def mongo_state(db) -> dict:
     return {name: sorted(map(str, db[name].find())) for name in ("posts", "reactions", "comments", "images", "users")}
+
+
+async def refused_unchanged(client, r, db, drain, user: User, method: str, path: str, body: dict | None, status: int,
+                            message: str, names: dict[str, str]) -> None:
+    """A hostile request (`{name}`s in the path and body filled from `names`, and `{unknown}`, an
+    id nothing has): answered `status` with `message`, and nothing written to Redis or MongoDB."""
+    names = {**names, "unknown": str(ObjectId())}
+    fill = lambda v: v.format(**names) if isinstance(v, str) else v
+    await drain()
+    before, mongo_before = redis_state(r), mongo_state(db)
+    answer = await call(client, method, fill(path), user, status,
+                        json={k: fill(v) for k, v in body.items()} if body is not None else None)
+    assert answer["message"] == message
+    assert redis_state(r) == before
+    await drain()
+    assert mongo_state(db) == mongo_before

@@ -129,6 +129,6 @@ async def test_blocks_survive_a_cache_loss(client, r, drain):
     alice, bobby = await join(client, "alice", "bobby")
     await call(client, "PUT", f"/user/block/{bobby.id}", alice)
     await drain()
-    r.delete(f"blocked:{alice.id}", f"blockedby:{bobby.id}", "blocks:synced")
+    r.delete(f"blocked:{alice.id}", f"blockedby:{bobby.id}", "complete:blocks")
     await call(client, "GET", f"/user/profile/{alice.id}", bobby, 404)
     await call(client, "PUT", f"/user/follow/{alice.id}", bobby, 403)

@@ -7,7 +7,6 @@ import aiohttp
 import orjson
 from bson import ObjectId
 
-from mysocial.blocks import cache as blocks
 from tests.chat_helpers import CHAT, Person, receiver_fields, signup_at
 from tests.conftest import settle
 
@@ -96,9 +95,8 @@ async def test_typing_goes_to_the_receiver_only(instances, sockets, settings, r)
     await sb.wait_for("typing", lambda t: t["isTyping"] is False)
     for bad in (None, "x", {"receiverId": "nope"}, {"receiverId": a.id}):
         await sa.sio.emit("typing", bad)
-    with r.pipeline() as pipe:
-        blocks.block(pipe, b.id, a.id)
-        pipe.execute()
+    async with aiohttp.ClientSession() as http:
+        await api(http, two.url, "PUT", f"/api/v1/user/block/{a.id}", b)
     await sa.sio.emit("typing", {"receiverId": b.id, "isTyping": True})
     await sb.sio.emit("typing", {"receiverId": a.id, "isTyping": True})
     await settle(settings, sa, sa2, sb, sc)

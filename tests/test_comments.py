@@ -8,7 +8,7 @@ from bson import ObjectId
 from rq import Queue
 
 from tests.conftest import redis_state
-from tests.posts_helpers import call, feed, mongo_state, post, users
+from tests.posts_helpers import call, feed, mongo_state, post, refused_unchanged, users
 
 LIVE = {"_deleted": {"$ne": True}}
 
@@ -127,16 +127,8 @@ async def test_bad_comment_requests_write_nothing(client, db, r, drain, method, 
     cid = (await comment(client, bob, pid, "hi", alice.id))["comment"]["_id"]
     await feed(client, alice)
     await call(client, "GET", f"/post/comments/{pid}", alice)
-    await drain()
-    names = {"alice": alice.id, "pid": pid, "other": other, "cid": cid, "unknown": str(ObjectId())}
-    fill = lambda v: v.format(**names) if isinstance(v, str) else v
-    before, mongo_before = redis_state(r), mongo_state(db)
-    answer = await call(client, method, fill(path), bob, status,
-                        json={k: fill(v) for k, v in body.items()} if body is not None else None)
-    assert answer["message"] == message
-    assert redis_state(r) == before
-    await drain()
-    assert mongo_state(db) == mongo_before
+    await refused_unchanged(client, r, db, drain, bob, method, path, body, status, message,
+                            {"alice": alice.id, "pid": pid, "other": other, "cid": cid})
 
 
 async def test_fifty_concurrent_comments_count_exactly(client, db, drain):

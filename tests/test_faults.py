@@ -18,7 +18,7 @@ from rq.registry import FailedJobRegistry
 import queues
 from mysocial.app import create_app
 from mysocial.core import mongo
-from mysocial.core.redis import Batcher, async_client, to_hash
+from mysocial.core.redis import to_hash
 from mysocial.core.writepath import PENDING, Change, commit
 from mysocial.mongoserver import MongoServer
 from tests.conftest import start_redis, signup
@@ -29,17 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def write_users(settings, count: int) -> list[str]:
     """`count` documents through the write path, as fast as the API would write them."""
-    client = async_client(settings.redis_url, retries=0)
     ids = [str(ObjectId()) for _ in range(count)]
 
     async def one(uid: str) -> None:
         key = f"user:{uid}"
-        await commit(Batcher(client), lambda p: p.hset(key, mapping=to_hash({"_id": uid, "username": f"U{uid[-6:]}"})),
+        await commit(context.app(), lambda p: p.hset(key, mapping=to_hash({"_id": uid, "username": f"U{uid[-6:]}"})),
                      [Change("user", uid, (key,))])
 
-    for start in range(0, count, 100):
-        await asyncio.gather(*(one(uid) for uid in ids[start:start + 100]))
-    await client.aclose()
+    async def all_of_them() -> None:
+        for start in range(0, count, 100):
+            await asyncio.gather(*(one(uid) for uid in ids[start:start + 100]))
+
+    await asyncio.to_thread(context.run, all_of_them())
     return ids
 
 

@@ -5,7 +5,6 @@ import asyncio
 
 from bson import ObjectId
 
-from mysocial.core.appkeys import REDIS
 from mysocial.core.mail import read_outbox
 from mysocial.core.writepath import PENDING
 from tests.conftest import redis_state, settle
@@ -136,8 +135,8 @@ async def test_follow_lists_rebuilt_from_mongo_after_cache_loss(client, r, db, d
     await call(client, "PUT", f"/user/follow/{bobby.id}", alice)
     await call(client, "PUT", f"/user/follow/{bobby.id}", carol)
     await drain()
-    r.delete(f"following:{alice.id}", f"followers:{bobby.id}", f"following:{carol.id}", "follows:loaded",
-             f"user:{bobby.id}")
+    r.delete(f"following:{alice.id}", f"followers:{bobby.id}", f"following:{carol.id}", f"user:{bobby.id}",
+             *[f"complete:follows:{u.id}" for u in (alice, bobby, carol)])
     followers = (await call(client, "GET", f"/user/followers/{bobby.id}", bobby))["followers"]
     assert sorted(f["_id"] for f in followers) == sorted([alice.id, carol.id])
     assert [f["_id"] for f in (await call(client, "GET", "/user/following", alice))["following"]] == [bobby.id]
@@ -167,23 +166,22 @@ async def test_follow_notifies_the_followee(client, sockets, settings, r, db, dr
 
 
 async def test_user_hash_evicted_mid_follow_is_refilled_not_half_written(client, r, db, drain, monkeypatch):
-    """If a user hash disappears between the handler's fill and its transaction, the script
-    refuses (no HINCRBY on a missing hash, which would leave a hash holding only a counter)
-    and the write is retried after a refill."""
-    from mysocial.blocks import cache as blocks
+    """If a user hash disappears just before the follow's transaction runs, the function refuses
+    (no HINCRBY on a missing hash, which would leave a hash holding only a counter) and the
+    write is tried again after a refill."""
+    from mysocial.graph import cache as graph
 
     alice, bobby = await join(client, "alice", "bobby")
     await drain()  # only a persisted hash can be evicted
-    await call(client, "GET", f"/user/profile/{bobby.id}", alice)  # block sets loaded: ready() is now only prepare's
-    original, calls = blocks.ready, []
+    original, calls = graph.follow, []
 
-    async def ready_then_evict(app):
-        await original(app)
+    def evict_then_follow(pipe, *args):
         calls.append(1)
         if len(calls) == 1:
-            await app[REDIS].delete(f"user:{bobby.id}")
+            pipe.delete(f"user:{bobby.id}")  # inside the transaction, just before the follow
+        original(pipe, *args)
 
-    monkeypatch.setattr(blocks, "ready", ready_then_evict)
+    monkeypatch.setattr(graph, "follow", evict_then_follow)
     await call(client, "PUT", f"/user/follow/{bobby.id}", alice)
     assert len(calls) == 2, "the first attempt was refused and retried"
     assert user_hash_counts(r, bobby.id) == (1, 0) and r.hget(f"user:{bobby.id}", "username") == b'"Bobby"'

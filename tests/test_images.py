@@ -18,7 +18,7 @@ async def me(client, user) -> dict:
 
 async def test_profile_picture(client, settings, db, drain, instances, sockets):
     alice, bob, eve = await users(client, "alice", "bobby", "evely")
-    await block(settings, eve, alice)
+    await block(client, eve, alice)
     (api,) = await instances(1)
     watchers = {u.name: await sockets(api.url, token=u.token, user_id=u.id) for u in (alice, bob, eve)}
     body = await call(client, "POST", "/images/profile", alice, json={"image": PNG})
@@ -90,7 +90,7 @@ async def test_delete_image(client, settings, db, r, drain, instances, sockets):
 async def test_gallery_is_hidden_across_a_block(client, settings):
     alice, bob = await users(client, "alice", "bobby")
     await call(client, "POST", "/images/profile", alice, json={"image": PNG})
-    await block(settings, alice, bob)
+    await block(client, alice, bob)
     body = await call(client, "GET", f"/images/{alice.id}", bob, 404)
     assert body["message"] == "User not found", "the one rule of every profile read"
     assert len((await call(client, "GET", f"/images/{alice.id}", alice))["images"]) == 1

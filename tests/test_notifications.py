@@ -144,7 +144,7 @@ async def test_list_rebuilt_from_mongo_after_cache_loss(client, r, drain):
     await notify(client, comment_notice(alice, bobby, comment="Two"))
     await drain()
     ids = [n["_id"] for n in (await call(client, "GET", "/notifications", bobby))["notifications"]]
-    r.delete(f"notifications:{bobby.id}", "notifications:loaded", *[f"notification:{i}" for i in ids])
+    r.delete(f"notifications:{bobby.id}", f"complete:notifications:{bobby.id}", *[f"notification:{i}" for i in ids])
     listed = (await call(client, "GET", "/notifications", bobby))["notifications"]
     assert [n["_id"] for n in listed] == ids
     await call(client, "PUT", f"/notification/{ids[0]}", bobby)
@@ -184,6 +184,6 @@ async def test_a_notification_job_run_again_changes_nothing(client, settings, r,
     await drain()
     await run_again()
     assert (await call(client, "GET", "/notifications", bobby))["notifications"] == []
-    r.delete(f"notification:{note['_id']}", f"notifications:{bobby.id}", "notifications:loaded")  # cache lost
+    r.delete(f"notification:{note['_id']}", f"notifications:{bobby.id}", f"complete:notifications:{bobby.id}")  # lost
     assert (await call(client, "GET", "/notifications", bobby))["notifications"] == []
     assert len(read_outbox(settings.outbox_dir)) == 1

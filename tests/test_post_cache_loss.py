@@ -1,9 +1,14 @@
 """Reads stay correct when Redis lost post data: evicted hashes, lost lists, a flushed cache."""
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import timedelta
+
+import aiohttp
 from bson import ObjectId
 
-from mysocial.core.cache import read_through
+from mysocial.core.cache import Kind, get
 from mysocial.core.appkeys import MONGO
 from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
@@ -11,10 +16,17 @@ from tests.conftest import PNG
 from tests.posts_helpers import KINDS, MP4, call, feed, follow, post, users
 
 
+async def until(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.02)
+
+
 async def world(client, settings) -> dict:
     """Posts of every kind and privacy, reactions, comments and images; returns what reads need."""
     alice, fred, sam = await users(client, "alice", "fredo", "samwi")
-    await follow(settings, fred, alice)
+    await follow(client, fred, alice)
     ids = []
     for n in range(14):
         privacy = ("Public", "Followers", "Private")[n % 3]
@@ -55,8 +67,7 @@ async def test_everything_reads_the_same_after_redis_is_flushed(client, settings
     assert len(before[("alice", "/post/all/1")]["posts"]) == 10
     assert before[("alice", "/post/all/2")]["totalPosts"] == 14
     await drain()
-    r.flushdb()
-    await follow(settings, w["fred"], w["alice"])  # follows are the followers feature's to rebuild
+    r.flushdb()  # sessions, follows, blocks, every index: all come back from MongoDB
     assert await reads(client, w) == before
 
 
@@ -97,8 +108,10 @@ async def test_lost_lists_are_rebuilt_without_posts_deleted_meanwhile(client, se
     made = [(await post(client, alice, post=str(n)))["_id"] for n in range(3)]
     await drain()
     await call(client, "DELETE", f"/post/{made[1]}", alice)  # MongoDB still has it: not drained
-    lists = [k for k in r.keys("posts*") if k != b"posts:synced"]
-    r.delete(b"posts:synced", *lists)
+    r.delete(b"complete:posts", *r.keys("posts*"))
+    body = await feed(client, alice)  # from MongoDB, while the lists are rebuilt
+    assert [p["_id"] for p in body["posts"]] == [made[2], made[0]] and body["totalPosts"] == 2
+    await until(lambda: r.exists("complete:posts"), "the lists are rebuilt")
     body = await feed(client, alice)
     assert [p["_id"] for p in body["posts"]] == [made[2], made[0]] and body["totalPosts"] == 2
 
@@ -115,7 +128,40 @@ async def test_a_read_does_not_bring_back_a_deleted_post(client, db, r, drain):
     async def stale_load(_: str) -> dict:
         return old
 
-    late = await read_through(client.app, posts_cache.POST, pid, stale_load)
+    late = await get(client.app, Kind("post", "post:", lambda app, _: stale_load(pid)), pid)
     assert late is None and not r.exists(posts_cache.key(pid))
     assert db["posts"].find_one({"_id": ObjectId(pid)})["_deleted"] is True
 
+
+
+async def test_one_instance_rebuilds_the_posts_and_the_others_answer_from_mongodb(client, instances, db, r, drain):
+    one, two = await instances(2)
+    (alice,) = await users(client, "alice")
+    newest = await post(client, alice, post="the newest")
+    await drain()
+    template = db["posts"].find_one({"_id": ObjectId(newest["_id"])})
+    older = [{**template, "_id": ObjectId(), "post": f"older {n}", "createdAt": template["createdAt"] - timedelta(
+        seconds=n + 1)} for n in range(2 * posts_cache.MERGE_CHUNK)]  # persisted, never cached
+    db["posts"].insert_many(older)
+    want = [newest["_id"]] + [str(d["_id"]) for d in older[:9]]
+    r.flushdb()
+    r.set("rebuild:posts", "another instance", px=60_000)  # which is rebuilding the index
+
+    async with aiohttp.ClientSession(headers=alice.h) as http:
+        async def first_page(instance) -> dict:
+            async with http.get(f"{instance.url}/api/v1/post/all/1") as response:
+                assert response.status == 200
+                return await response.json()
+
+        for body in await asyncio.gather(first_page(one), first_page(two)):
+            assert [p["_id"] for p in body["posts"]] == want and body["totalPosts"] == len(older) + 1
+        assert not r.exists("complete:posts") and not r.hexists("stats:rebuilds", "posts"), "answered from MongoDB"
+
+        r.delete("rebuild:posts")  # that instance is gone: the next reader takes the rebuild over
+        for body in await asyncio.gather(first_page(one), first_page(two)):
+            assert [p["_id"] for p in body["posts"]] == want
+        await until(lambda: r.exists("complete:posts"), "the posts are listed again")
+        assert r.hget("stats:rebuilds", "posts") == b"1", "one instance rebuilt them"
+        assert r.zcard("posts") == len(older) + 1
+        body = await first_page(two)
+        assert [p["_id"] for p in body["posts"]] == want and body["totalPosts"] == len(older) + 1

@@ -37,7 +37,7 @@ def expected(made: dict[str, list[str]], *privacies: str) -> dict[str, set[str]]
 
 async def test_followers_and_private_posts_in_every_list(client, settings):
     alice, fred, sam = await users(client, "alice", "fredo", "samwi")
-    await follow(settings, fred, alice)
+    await follow(client, fred, alice)
     made = await posts_of_every_kind(client, alice)
     for reader, privacies in ((sam, ("Public",)), (fred, ("Public", "Followers")),
                               (alice, ("Public", "Followers", "Private"))):
@@ -50,7 +50,7 @@ async def test_a_follower_sees_followers_posts_as_soon_as_they_follow(client, se
     alice, fred = await users(client, "alice", "fredo")
     pid = (await post(client, alice, post="friends only", privacy="Followers"))["_id"]
     assert await feed_ids(client, fred) == []
-    await follow(settings, fred, alice)
+    await follow(client, fred, alice)
     assert await feed_ids(client, fred) == [pid]
 
 
@@ -59,7 +59,7 @@ async def test_blocks_hide_posts_both_ways(client, settings):
     a = (await post(client, alice, post="by alice"))["_id"]
     b = (await post(client, bob, post="by bob"))["_id"]
     c = (await post(client, carol, post="by carol"))["_id"]
-    await block(settings, alice, bob)
+    await block(client, alice, bob)
     assert await feed_ids(client, alice) == [c, a] and (await feed(client, alice))["totalPosts"] == 2
     assert await feed_ids(client, bob) == [c, b] and (await feed(client, bob))["totalPosts"] == 2
     assert set(await feed_ids(client, carol)) == {a, b, c}
@@ -76,7 +76,7 @@ async def test_blocks_hide_posts_both_ways(client, settings):
 
 async def test_single_reads_of_an_unseen_post_are_404(client, settings):
     alice, fred, sam = await users(client, "alice", "fredo", "samwi")
-    await follow(settings, fred, alice)
+    await follow(client, fred, alice)
     pid = (await post(client, alice, post="friends", privacy="Followers"))["_id"]
     await call(client, "POST", "/post/reaction", fred, json={"userTo": alice.id, "postId": pid, "type": "love"})
     comment = (await call(client, "POST", "/post/comment", fred,
@@ -94,8 +94,8 @@ async def test_single_reads_of_an_unseen_post_are_404(client, settings):
 
 async def test_post_events_reach_only_those_who_may_see_the_post(client, settings, instances, sockets):
     alice, fred, sam, bob = await users(client, "alice", "fredo", "samwi", "bobby")
-    await follow(settings, fred, alice)
-    await block(settings, alice, bob)
+    await follow(client, fred, alice)
+    await block(client, alice, bob)
     (api,) = await instances(1)
     socket = {u.name: await sockets(api.url, token=u.token, user_id=u.id) for u in (alice, fred, sam, bob)}
     everyone = list(socket.values())
@@ -132,7 +132,7 @@ async def test_post_events_reach_only_those_who_may_see_the_post(client, setting
 
 async def test_public_events_skip_blocked_users_on_every_instance(client, settings, instances, sockets):
     alice, bob, sam = await users(client, "alice", "bobby", "samwi")
-    await block(settings, bob, alice)
+    await block(client, bob, alice)
     one, two = await instances(2)
     watchers = [await sockets(one.url, token=bob.token, user_id=bob.id),
                 await sockets(two.url, token=bob.token, user_id=bob.id),

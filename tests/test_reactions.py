@@ -8,10 +8,9 @@ import pytest
 from bson import ObjectId
 from rq import Queue
 
-from mysocial.posts import cache as posts_cache
+from mysocial.reactions import cache as reactions_cache
 from mysocial.reactions.cache import reaction_id
-from tests.conftest import redis_state
-from tests.posts_helpers import KINDS, call, feed, mongo_state, post, users
+from tests.posts_helpers import KINDS, call, feed, post, refused_unchanged, users
 
 LIVE = {"_deleted": {"$ne": True}}
 
@@ -109,16 +108,8 @@ async def test_bad_reaction_requests_write_nothing(client, db, r, drain, method,
     pid = (await post(client, alice, post="x"))["_id"]
     await feed(client, alice)
     await call(client, "GET", f"/post/reactions/{pid}", alice)
-    await drain()
-    names = {"alice": alice.id, "pid": pid, "unknown": str(ObjectId())}
-    fill = lambda v: v.format(**names) if isinstance(v, str) else v
-    before, mongo_before = redis_state(r), mongo_state(db)
-    answer = await call(client, method, fill(path), bob, status,
-                        json={k: fill(v) for k, v in body.items()} if body is not None else None)
-    assert answer["message"] == message
-    assert redis_state(r) == before
-    await drain()
-    assert mongo_state(db) == mongo_before
+    await refused_unchanged(client, r, db, drain, bob, method, path, body, status, message,
+                            {"alice": alice.id, "pid": pid})
 
 
 async def test_a_reaction_to_a_post_whose_hash_expired_before_the_commit_counts_once(client, db, r, drain,
@@ -129,14 +120,17 @@ async def test_a_reaction_to_a_post_whose_hash_expired_before_the_commit_counts_
     pid = (await post(client, author, post="kept as it was"))["_id"]
     await drain()
     before = r.hgetall(f"post:{pid}")
-    restore = posts_cache.restore
+    react_in_cache, calls = reactions_cache.react, []
 
-    def restore_after_expiry(pipe, doc, encoded=None):
-        pipe.delete(f"post:{doc['_id']}")  # inside the transaction, just before the post is put back and counted
-        restore(pipe, doc, encoded)
+    def react_after_expiry(pipe, post_id, *args):
+        calls.append(1)
+        if len(calls) == 1:
+            pipe.delete(f"post:{post_id}")  # inside the transaction, just before the reaction is counted
+        react_in_cache(pipe, post_id, *args)
 
-    monkeypatch.setattr(posts_cache, "restore", restore_after_expiry)
+    monkeypatch.setattr(reactions_cache, "react", react_after_expiry)
     await react(client, fan, pid, "love", author.id)
+    assert len(calls) == 2, "refused, refilled, tried again"
     monkeypatch.undo()
     after = r.hgetall(f"post:{pid}")
     assert after == {**before, b"reactions.love": b"1"}

@@ -8,12 +8,18 @@ from mysocial.core.realtime import room
 from tests.conftest import PNG, settle, signup_at
 
 
-async def test_event_emitted_on_b_reaches_socket_on_a(instances, sockets, settings):
+async def alice_and_bob(instances, sockets):
+    """Two instances; alice signed up and connected on the first, bob on the second."""
     a, b = await instances(2)
     alice = await signup_at(a.url, "alice")
     bob = await signup_at(b.url, "bobby")
     alice_socket = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
     bob_socket = await sockets(b.url, token=bob["token"], user_id=bob["user"]["_id"])
+    return a, b, alice, bob, alice_socket, bob_socket
+
+
+async def test_event_emitted_on_b_reaches_socket_on_a(instances, sockets, settings):
+    a, b, alice, bob, alice_socket, bob_socket = await alice_and_bob(instances, sockets)
     await b.server.app[SIO].emit("update user", {"hello": "alice"}, to=room(alice["user"]["_id"]))
     assert await alice_socket.wait_for("update user") == {"hello": "alice"}
     await settle(settings, bob_socket)
@@ -57,11 +63,7 @@ async def test_cookie_session_connects(instances, sockets):
 
 
 async def test_presence_is_the_same_from_both_instances(instances, sockets, settings):
-    a, b = await instances(2)
-    alice = await signup_at(a.url, "alice")
-    bob = await signup_at(b.url, "bobby")
-    watcher_a = await sockets(a.url, token=alice["token"], user_id=alice["user"]["_id"])
-    watcher_b = await sockets(b.url, token=bob["token"], user_id=bob["user"]["_id"])
+    a, b, alice, bob, watcher_a, watcher_b = await alice_and_bob(instances, sockets)
     both = lambda names: names == ["Alice", "Bobby"]
     await watcher_a.wait_for("user online", both)
     await watcher_b.wait_for("user online", both)

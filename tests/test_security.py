@@ -8,13 +8,12 @@ import json
 
 import aiohttp
 import pytest
-from bson import ObjectId
 
 from mysocial.app import create_app
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import SIO
 from mysocial.users.views import PUBLIC
-from tests.conftest import PNG, SocketUser, redis_state, settle, signup
+from tests.conftest import PNG, SocketUser, redis_state, settle
 from tests.social import API, Member, call, connect, join, socket_url
 
 EVIL = "http://evil.example"

@@ -1,29 +1,38 @@
-"""What a job needs (settings, Redis, MongoDB, socket emitter, mailer), built once per process."""
+"""What a job needs, built once per worker process: the same async app the API uses (settings,
+the Batcher and asyncio Redis client, the async MongoDB client, a Socket.IO emitter), on an
+event loop of its own in a thread, so a job runs the API's own functions — one implementation
+of each operation — with `run(coroutine)`. RQ itself keeps its synchronous connection
+(`redis`), which is what its worker, registries and scheduler need.
+"""
 from __future__ import annotations
 
+import asyncio
 import threading
-from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Awaitable
 
 import redis
+from aiohttp import web
 
 from mysocial import config, migrate
 from mysocial.config import Settings
-from mysocial.core import mongo
-from mysocial.core.redis import sync_client
+from mysocial.core import functions, mongo
+from mysocial.core.appkeys import BATCH, MONGO, REDIS, SETTINGS, SIO
+from mysocial.core.redis import Batcher, async_client, sync_client
 
 
-@dataclass
 class Context:
-    settings: Settings
-    redis: redis.Redis
-    db: object
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.redis: redis.Redis = sync_client(settings.redis_url)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="jobs-loop")
+        self._thread.start()
+        self.app: web.Application = self.run(_app(settings))
 
-    @cached_property
-    def emitter(self):
-        from mysocial.core.realtime import write_only_emitter
-
-        return write_only_emitter(self.settings)
+    def run(self, coroutine: Awaitable) -> Any:
+        """Run a coroutine on the context's loop and wait for its result (from a job's thread)."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     @cached_property
     def mailer(self):
@@ -31,12 +40,33 @@ class Context:
 
         return make_mailer(self.settings)
 
-    def emit(self, event: str, data, user_ids) -> None:
-        from mysocial.core.realtime import rooms
+    def close(self) -> None:
+        try:
+            self.run(_close(self.app))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(5)
+            self.redis.close()
 
-        targets = rooms(user_ids)
-        if targets:
-            self.emitter.emit(event, data, room=targets)
+
+async def _app(settings: Settings) -> web.Application:
+    from mysocial.core.realtime import write_only_emitter
+
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[REDIS] = async_client(settings.redis_url)
+    await functions.load(app[REDIS])
+    app[BATCH] = Batcher(async_client(settings.redis_url, retries=0))
+    app[MONGO] = mongo.async_client(settings)[settings.mongo_db]
+    await migrate.apply(app[MONGO])
+    app[SIO] = write_only_emitter(settings)
+    return app
+
+
+async def _close(app: web.Application) -> None:
+    await app[REDIS].aclose()
+    await app[BATCH].close()
+    await app[MONGO].client.close()
 
 
 _lock = threading.Lock()
@@ -46,8 +76,9 @@ _current: Context | None = None
 def init(settings: Settings) -> Context:
     global _current
     with _lock:
-        _current = Context(settings, sync_client(settings.redis_url), mongo.sync_db(settings))
-        migrate.apply_sync(_current.db)
+        if _current is not None:
+            _current.close()
+        _current = Context(settings)
         return _current
 
 
@@ -56,3 +87,13 @@ def get() -> Context:
     if _current is None:
         return init(config.load())
     return _current
+
+
+def run(coroutine: Awaitable) -> Any:
+    return get().run(coroutine)
+
+
+def app() -> web.Application:
+    return get().app
+
+

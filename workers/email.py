@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from html import escape
 
+from mysocial.core.appkeys import BATCH
 from workers import context
 
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -47,14 +48,18 @@ def send(template: str, to: str, values: dict, key: str | None = None) -> str:
     notification job) sends nothing; a send that failed releases the key for the retry."""
     ctx = context.get()
     subject, html = render(template, values)
-    if key and not ctx.redis.set(_sent_key(key), "sending", nx=True, ex=SENDING_FOR):
+    if key and not _mark(ctx, lambda pipe: pipe.set(_sent_key(key), "sending", nx=True, ex=SENDING_FOR)):
         return "already sent"
     try:
-        ctx.mailer.send(to, subject, html)
+        ctx.mailer.send(to, subject, html)  # blocking I/O, in the job's thread (not on the event loop)
     except BaseException:
         if key:
-            ctx.redis.delete(_sent_key(key))
+            _mark(ctx, lambda pipe: pipe.delete(_sent_key(key)))
         raise
     if key:
-        ctx.redis.set(_sent_key(key), "sent", ex=SENT_FOR)
+        _mark(ctx, lambda pipe: pipe.set(_sent_key(key), "sent", ex=SENT_FOR))
     return to
+
+
+def _mark(ctx: context.Context, queue):
+    return ctx.run(ctx.app[BATCH].run(queue))[0]

@@ -1,18 +1,21 @@
-"""Notification jobs: create one (store, cache, emit, maybe e-mail) and persist marks/deletes."""
+"""The notification job: create one (store, cache, emit, maybe e-mail), with the API's own
+functions (workers.context)."""
 from __future__ import annotations
 
 import logging
 
+from aiohttp import web
 from bson import ObjectId
 
 import queues
-from mysocial.blocks import cache as blocks
+from mysocial.core import realtime
+from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.mongo import is_oid, now_iso
-from mysocial.followers import cache as follows
-from mysocial.notifications import cache, store
-from mysocial.users import store as users_store
-from workers import context, users
-from workers.persist import persist
+from mysocial.core.reads import read_all
+from mysocial.graph import cache as graph
+from mysocial.notifications import cache, service, store
+from mysocial.users import cache as users
+from workers import context
 
 log = logging.getLogger("mysocial.notifications")
 
@@ -27,44 +30,28 @@ OPTIONAL = ("comment", "reaction", "post", "imgId", "imgVersion", "gifUrl")
 CREATED = 1  # version of a new notification; marks and deletes get write-path versions, far larger
 
 
-def _user(ctx: context.Context, user_id: str) -> dict | None:
-    return users.load(ctx.redis, user_id) or users_store.find_sync(ctx.db, user_id)
-
-
-def _skip(ctx: context.Context, n: dict) -> str | None:
+async def _skip(app: web.Application, n: dict) -> str | None:
     """Why this notification must not be created, or None."""
     to, sender, kind = n.get("userTo"), n.get("userFrom"), n.get("notificationType")
     if kind not in KINDS or not is_oid(to) or not is_oid(sender):
         return "invalid"
     if to == sender:
         return "self"
-    if blocks.between_sync(ctx.redis, ctx.db, to, sender):
+    reads = [graph.blocked_between(to, sender)] + ([graph.following(sender, to)] if kind == "follows" else [])
+    blocked, *followed = await read_all(app, *reads)
+    if blocked:
         return "blocked"
-    if kind == "follows" and "followedAt" in n and follows.followed_at(ctx.redis, sender, to) != n["followedAt"]:
+    if kind == "follows" and "followedAt" in n and followed[0] != n["followedAt"]:
         return "stale"  # that follow did not take (a duplicate) or was undone before this job ran
     return None
 
 
-def listing(ctx: context.Context, user_id: str) -> list[dict]:
-    """The recipient's notifications in wire form (what GET /notifications answers)."""
-    hidden = blocks.hidden_from_sync(ctx.redis, ctx.db, user_id)
-    docs = cache.get_many_sync(ctx.redis, ctx.db, cache.ids_sync(ctx.redis, ctx.db, user_id))
-    docs = [d for d in docs if d.get("userFrom") not in hidden]
-    senders = {uid: _user(ctx, uid) for uid in {d["userFrom"] for d in docs}}
-    return cache.present(docs, {uid: u for uid, u in senders.items() if u})
-
-
-def create(notification: dict) -> str:
-    """Enqueued by `queues.notify`; see its docstring for the payload.
-
-    Idempotent: the id and time come with the job, the stored copy is written once
-    (version-guarded), the cache entry is filled only if absent, the e-mail is keyed
-    by the id; a notification deleted before a retry stays deleted.
-    """
-    ctx = context.get()
-    n = notification
-    reason = _skip(ctx, n)
-    recipient = None if reason else _user(ctx, n["userTo"])
+async def make(app: web.Application, n: dict) -> str:
+    """Idempotent: the id and time come with the job, the stored copy is written once
+    (version-guarded), the cache entry is filled only if absent, the e-mail is keyed by the id;
+    a notification deleted before a retry stays deleted."""
+    reason = await _skip(app, n)
+    recipient = None if reason else await users.get(app, n["userTo"])
     if reason or recipient is None:
         log.info("notification %s skipped: %s", n.get("notificationType"), reason or "no recipient")
         return reason or "no recipient"
@@ -76,22 +63,23 @@ def create(notification: dict) -> str:
         **{field: n.get(field) or "" for field in OPTIONAL},
         "read": False, "createdAt": n.get("createdAt") or now_iso(),
     }
-    if not store.save(ctx.db, doc["_id"], doc, CREATED) and store.find_sync(ctx.db, doc["_id"]) is None:
+    db = app[MONGO]
+    if not await store.save(db, doc["_id"], doc, CREATED) and await store.find(db, doc["_id"]) is None:
         return "deleted"  # a retry after the recipient deleted it
-    if not cache.put(ctx.redis, doc, ctx.settings.cache_ttl):
+    if not await cache.put(app, doc):
         return "deleted"
     if recipient.get("notifications", {}).get(kind, True) is True and recipient.get("email"):
-        with ctx.redis.pipeline(transaction=True) as pipe:
-            queues.email(pipe, kind, recipient["email"],
-                         {"username": recipient.get("username", ""), "message": doc["message"], "header": HEADERS[kind]},
-                         key=doc["_id"])
-            pipe.execute()
+        context_values = {"username": recipient.get("username", ""), "message": doc["message"], "header": HEADERS[kind]}
+        await app[BATCH].transaction(lambda pipe: queues.email(pipe, kind, recipient["email"], context_values,
+                                                               key=doc["_id"]))
     try:
-        ctx.emit("insert notification", (listing(ctx, doc["userTo"]), {"userTo": doc["userTo"]}), [doc["userTo"]])
+        await realtime.emit_to(app, "insert notification",
+                               (await service.listing(app, doc["userTo"]), {"userTo": doc["userTo"]}), [doc["userTo"]])
     except Exception:  # the notification exists; the recipient sees it on the next read
         log.exception("insert notification not emitted for %s", doc["_id"])
     return doc["_id"]
 
 
-def persist_notification(notification_id: str) -> str:
-    return persist("notification", notification_id, cache.load, store.save, (cache.key(notification_id),))
+def create(notification: dict) -> str:
+    """Enqueued by `queues.notify`; see its docstring for the payload."""
+    return context.run(make(context.app(), notification))

@@ -1,34 +1,23 @@
 """Auth records in Redis: `auth:<authId>` hash (holds the bcrypt hash: never sent out),
-`auth:usernames` (lower-cased username -> authId), `auth:emails` (e-mail -> authId),
-and one-hour reset tokens `auth:reset:<sha256(token)>` -> authId."""
+`auth:usernames` (lower-cased username -> authId), `auth:emails` (e-mail -> authId), lookups
+filled from MongoDB on a miss, and one-hour reset tokens `auth:reset:<sha256(token)>` -> authId."""
 from __future__ import annotations
 
 import hashlib
 
-import redis.asyncio as aredis
 from aiohttp import web
-from redis.commands.core import AsyncScript
 
 from mysocial.auth import store
-from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import Kind, read_for_write, read_through
+from mysocial.core import cache, functions
+from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.redis import text, to_hash
 
 USERNAMES = "auth:usernames"
 EMAILS = "auth:emails"
 RESET_TTL = 3600
 
-_CLAIM_LUA = """
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 or redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return 1
-"""
-_claim = AsyncScript(aredis.Redis(), _CLAIM_LUA)
-
-
-def key(auth_id: str) -> str:
-    return f"auth:{auth_id}"
+AUTH = cache.kind("auth", "auth:", lambda app, aid: store.find(app[MONGO], aid))
+key = AUTH.key
 
 
 def _reset_key(token: str) -> str:
@@ -37,24 +26,23 @@ def _reset_key(token: str) -> str:
 
 async def claim(app: web.Application, username: str, email: str, auth_id: str) -> bool:
     """Reserve a username and an e-mail together, or neither."""
-    return bool(await _claim(keys=[USERNAMES, EMAILS], args=[username.lower(), email, auth_id], client=app[REDIS]))
+    [claimed] = await app[BATCH].run(lambda pipe: functions.call(
+        pipe, "auth_claim", [USERNAMES, EMAILS], {"username": username.lower(), "email": email, "authId": auth_id}))
+    return bool(claimed)
 
 
 async def release(app: web.Application, username: str, email: str) -> None:
-    async with app[REDIS].pipeline(transaction=True) as pipe:
-        pipe.hdel(USERNAMES, username.lower())
-        pipe.hdel(EMAILS, email)
-        await pipe.execute()
+    await app[BATCH].transaction(lambda pipe: (pipe.hdel(USERNAMES, username.lower()), pipe.hdel(EMAILS, email)))
 
 
 async def _id_by(app: web.Application, index: str, value: str, find) -> str | None:
-    found = text(await app[REDIS].hget(index, value))
+    [found] = await app[BATCH].run(lambda pipe: pipe.hget(index, value))
     if found:
-        return found
+        return text(found)
     doc = await find(app[MONGO], value)
     if doc is None:
         return None
-    await app[REDIS].hsetnx(index, value, doc["_id"])
+    await app[BATCH].run(lambda pipe: pipe.hsetnx(index, value, doc["_id"]))
     return doc["_id"]
 
 
@@ -66,29 +54,24 @@ async def id_by_email(app: web.Application, email: str) -> str | None:
     return await _id_by(app, EMAILS, email.lower(), store.find_by_email)
 
 
-AUTH = Kind("auth", key)
-
-
 async def get(app: web.Application, auth_id: str) -> dict | None:
-    return await read_through(app, AUTH, auth_id, lambda aid: store.find(app[MONGO], aid))
-
-
-async def get_for_write(app: web.Application, auth_id: str) -> dict | None:
-    return await read_for_write(app, AUTH, auth_id, lambda aid: store.find(app[MONGO], aid))
+    return await cache.get(app, AUTH, auth_id)
 
 
 def put(pipe, doc: dict) -> None:
+    """A new record (sign-up)."""
     pipe.hset(key(doc["_id"]), mapping=to_hash(doc))
 
 
 def update(pipe, auth_id: str, fields: dict) -> None:
-    pipe.hset(key(auth_id), mapping=to_hash(fields))
+    cache.patch(pipe, AUTH, auth_id, fields)
 
 
 async def new_reset_token(app: web.Application, token: str, auth_id: str) -> None:
-    await app[REDIS].set(_reset_key(token), auth_id, ex=RESET_TTL)
+    await app[BATCH].run(lambda pipe: pipe.set(_reset_key(token), auth_id, ex=RESET_TTL))
 
 
 async def use_reset_token(app: web.Application, token: str) -> str | None:
     """Single use: the token is gone once read."""
-    return text(await app[REDIS].getdel(_reset_key(token)))
+    [found] = await app[BATCH].run(lambda pipe: pipe.getdel(_reset_key(token)))
+    return text(found)

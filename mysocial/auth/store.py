@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
+from mysocial.core.mongo import find_live, from_mongo, live, save_doc
 
 COLLECTION = "auth"
 INDEXES = {COLLECTION: [IndexModel("email"), IndexModel("username")]}
 
 
 async def find(db, auth_id: str) -> dict | None:
-    if not is_oid(auth_id):
-        return None
-    return from_mongo(await db[COLLECTION].find_one(live({"_id": oid(auth_id)})))
+    return await find_live(db[COLLECTION], auth_id)
 
 
 async def find_by_username(db, username: str) -> dict | None:
@@ -23,6 +21,5 @@ async def find_by_email(db, email: str) -> dict | None:
     return from_mongo(await db[COLLECTION].find_one(live({"email": email.lower()})))
 
 
-def save(db, auth_id: str, doc: dict | None, version: int) -> bool:
-    stored = to_mongo(doc, ids=("_id", "userId")) if doc else None
-    return versioned_upsert(db[COLLECTION], {"_id": oid(auth_id)}, stored, version)
+async def save(db, auth_id: str, doc: dict | None, version: int) -> bool:
+    return await save_doc(db[COLLECTION], auth_id, doc, version, ("_id", "userId"))

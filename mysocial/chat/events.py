@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.blocks import cache as blocks
+from mysocial.graph import cache as graph
 from mysocial.chat import cache
 from mysocial.core import realtime
 from mysocial.core.mongo import is_oid
@@ -58,7 +58,7 @@ def register(app: web.Application) -> None:
         if not isinstance(data, dict) or not is_oid(data.get("receiverId")):
             return
         sender, receiver = user["userId"], data["receiverId"]
-        if sender == receiver or await blocks.between(app, sender, receiver):
+        if sender == receiver or await graph.between(app, sender, receiver):
             return
         payload = {"senderId": sender, "senderName": user["username"], "isTyping": data.get("isTyping") is True}
         await realtime.emit_to(app, "typing", payload, [receiver])

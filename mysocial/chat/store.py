@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
+from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, to_mongo, versioned_upsert
 
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
@@ -30,15 +30,11 @@ def pair(a: str, b: str) -> list[str]:
 
 
 async def find_message(db, message_id: str) -> dict | None:
-    if not is_oid(message_id):
-        return None
-    return from_mongo(await db[MESSAGES].find_one(live({"_id": oid(message_id)})))
+    return await find_live(db[MESSAGES], message_id)
 
 
 async def find_conversation(db, conversation_id: str) -> dict | None:
-    if not is_oid(conversation_id):
-        return None
-    return from_mongo(await db[CONVERSATIONS].find_one(live({"_id": oid(conversation_id)})))
+    return await find_live(db[CONVERSATIONS], conversation_id)
 
 
 async def conversation_between(db, a: str, b: str) -> dict | None:
@@ -52,10 +48,10 @@ async def conversations_of(db, user_id: str) -> list[tuple[str, int]]:
     return [(str(d["_id"]), int(d.get("lastMessageAt") or 1)) for d in await cursor.to_list(None)]
 
 
-async def messages_between_seq(db, conversation_id: str, low: int, high: int) -> list[dict]:
-    query = live({"conversationId": oid(conversation_id), "seq": {"$gte": low, "$lte": high}})
-    docs = await db[MESSAGES].find(query).sort("seq", 1).to_list(None)
-    return [from_mongo(d) for d in docs]
+async def message_entries(db, conversation_id: str):
+    """(messageId, seq) of a conversation's messages, streamed: rebuilds its Redis index."""
+    async for d in db[MESSAGES].find(live({"conversationId": oid(conversation_id)}), {"_id": 1, "seq": 1}).batch_size(SCAN_BATCH):
+        yield str(d["_id"]), int(d["seq"])
 
 
 async def last_message(db, conversation_id: str) -> dict | None:
@@ -73,15 +69,15 @@ async def unread_for(db, conversation_id: str, user_id: str) -> list[tuple[int, 
     return [(int(d["seq"]), str(d["_id"])) for d in docs]
 
 
-def save_message(db, message_id: str, doc: dict | None, version: int) -> bool:
+async def save_message(db, message_id: str, doc: dict | None, version: int) -> bool:
     if doc is None:
         return False
-    return versioned_upsert(db[MESSAGES], {"_id": oid(message_id)}, to_mongo(doc, ids=MESSAGE_IDS), version)
+    return await versioned_upsert(db[MESSAGES], {"_id": oid(message_id)}, to_mongo(doc, ids=MESSAGE_IDS), version)
 
 
-def save_conversation(db, conversation_id: str, doc: dict | None, version: int) -> bool:
+async def save_conversation(db, conversation_id: str, doc: dict | None, version: int) -> bool:
     if doc is None:
         return False
     stored = to_mongo(doc, ids=CONVERSATION_IDS)
     stored["participants"] = [ObjectId(u) for u in doc["participants"]]
-    return versioned_upsert(db[CONVERSATIONS], {"_id": oid(conversation_id)}, stored, version)
+    return await versioned_upsert(db[CONVERSATIONS], {"_id": oid(conversation_id)}, stored, version)

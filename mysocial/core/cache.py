@@ -1,58 +1,45 @@
-"""Cache-first reads: a Redis hash per document, filled from MongoDB on a miss.
+"""Documents in Redis: a hash per document, filled from MongoDB on a miss.
 
-A fill never overwrites an entry that exists (a pending write may have put it
-there), never brings back a document whose delete is pending or recent (in
-`pending:deleted`, or in `gone:<kind>`), and gives
-the filled entry the cache TTL; pending entries have none.
+The one rule for changing a cached document in place: the change is a library function that
+refuses (`REFUSED missing <key>`) when the hash is not there; `core.writepath.commit` then fills
+it from MongoDB (`fill_key`) and runs the transaction again. So no change ever lands on a hash
+that expired meanwhile (which would leave a partial document), and nothing has to keep an entry
+alive while a request works on it.
+
+A fill never overwrites an entry that exists (a pending write may have put it there), never
+brings back a document whose delete is pending or recent (`pending:deleted`, `gone:<kind>`), and
+gives the filled entry the cache TTL; pending entries have none.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Awaitable, Callable, Iterable
 
-import redis.asyncio as aredis
 from aiohttp import web
-from redis.commands.core import AsyncScript
 
-from mysocial.core.appkeys import BATCH, REDIS, SETTINGS
+from mysocial.core import functions
+from mysocial.core.appkeys import BATCH, SETTINGS
 from mysocial.core.metrics import cache_result
 from mysocial.core.reads import Read, read_one
 from mysocial.core.redis import from_hash, to_hash
-from mysocial.core.writepath import PENDING_DELETES
 
-FILL_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 or redis.call('ZSCORE', KEYS[3], ARGV[3]) then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-if tonumber(ARGV[1]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-return 1
-"""
-_HOLD_LUA = """
-local missing = {}
-for i, key in ipairs(KEYS) do
-  local ttl = redis.call('PTTL', key)
-  if ttl == -2 then
-    table.insert(missing, i)
-  elseif ttl >= 0 and ttl < tonumber(ARGV[1]) then
-    redis.call('PEXPIRE', key, ARGV[1])
-  end
-end
-return missing
-"""
-_lender = aredis.Redis()  # scripts only borrow its encoder; every call passes a real client or pipeline
-fill_script = AsyncScript(_lender, FILL_LUA)
-_hold = AsyncScript(_lender, _HOLD_LUA)
-HOLD_MS = 60_000
+PENDING_DELETES = "pending:deleted"
+GONE_FOR_MS = 24 * 3600 * 1000
 
-Loader = Callable[[str], Awaitable[dict | None]]
+Loader = Callable[[web.Application, str], Awaitable[dict | None]]
 
 
 @dataclass(frozen=True)
 class Kind:
-    """A persisted document kind: its ledger name and its cache key."""
+    """A persisted document kind: its ledger name, its key prefix and how MongoDB gives one back."""
 
     name: str
-    key: Callable[[str], str]
+    prefix: str
+    load: Loader
+
+    def key(self, doc_id: str) -> str:
+        return self.prefix + doc_id
 
     def member(self, doc_id: str) -> str:
         return f"{self.name}:{doc_id}"
@@ -62,50 +49,48 @@ class Kind:
         return f"gone:{self.name}"
 
 
-def pairs(doc: dict) -> list:
-    flat: list = []
-    for field, value in to_hash(doc).items():
-        flat += [field, value]
-    return flat
+Filler = Callable[[web.Application, str], Awaitable[bool]]
+FILLERS: dict[str, Filler] = {}
 
 
-def fill_args(kind: Kind, doc_id: str, doc: dict | None, ttl: int, encoded: dict | None = None) -> tuple[list, list]:
-    """`encoded`: the hash fields as Redis returned them, sent back as they are instead of `doc`."""
-    flat = [v for pair in encoded.items() for v in pair] if encoded else pairs(doc)
-    return [kind.key(doc_id), PENDING_DELETES, kind.gone], [ttl, kind.member(doc_id), doc_id, *flat]
+def kind(name: str, prefix: str, load: Loader) -> Kind:
+    """Declare a kind (once, at import); `fill_key` fills its hashes by their key prefix."""
+    made = Kind(name, prefix, load)
+    filler(prefix, lambda app, doc_id: _exists(app, made, doc_id))
+    return made
 
 
-async def read_through(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
-    """The cached document, else MongoDB's (filled in unless it was deleted meanwhile)."""
-    return await read_one(app, doc(kind, doc_id, load))
+def filler(prefix: str, fill: Filler) -> None:
+    """How to fill a hash named `<prefix><id>` that is not a plain document (a chat conversation
+    comes back with its unread sets): `fill(app, id)` is True if it exists."""
+    FILLERS[prefix] = fill
 
 
-def doc(kind: Kind, doc_id: str, load: Loader) -> Read:
-    """`read_through` as a `Read`, to share a round trip with other reads."""
+async def _exists(app: web.Application, kind: Kind, doc_id: str) -> bool:
+    return await get(app, kind, doc_id) is not None
+
+
+def ms(iso: str | datetime) -> float:
+    value = datetime.fromisoformat(iso) if isinstance(iso, str) else iso
+    return value.timestamp() * 1000
+
+
+# --- reads -----------------------------------------------------------------
+
+def doc(kind: Kind, doc_id: str) -> Read:
+    """The cached document, else MongoDB's (filled in unless deleted meanwhile), as a `Read`."""
     async def finish(app: web.Application, replies: list) -> dict | None:
         cache_result(bool(replies[0]))
-        return from_hash(replies[0]) if replies[0] else await _fill(app, kind, doc_id, load)
+        return from_hash(replies[0]) if replies[0] else await _fill(app, kind, doc_id)
 
     return Read(lambda pipe: pipe.hgetall(kind.key(doc_id)), 1, finish)
 
 
-async def _fill(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
-    """The miss path: MongoDB's copy, put in the cache unless deleted or written meanwhile."""
-    stored = await load(doc_id)
-    if stored is None:
-        return None
-    r = app[REDIS]
-    keys, args = fill_args(kind, doc_id, stored, app[SETTINGS].cache_ttl)
-    filled = await fill_script(keys=keys, args=args, client=r)
-    if filled == -1:
-        return None
-    if filled == 0:
-        raw = await r.hgetall(kind.key(doc_id))
-        return from_hash(raw) if raw else None
-    return stored
+async def get(app: web.Application, kind: Kind, doc_id: str) -> dict | None:
+    return await read_one(app, doc(kind, doc_id))
 
 
-async def read_many(app: web.Application, kind: Kind, ids: Iterable[str], load: Loader) -> list[dict]:
+async def get_many(app: web.Application, kind: Kind, ids: Iterable[str]) -> list[dict]:
     """Documents for `ids`, in order, in one round trip; misses read through, deleted ones dropped."""
     ids = list(ids)
     if not ids:
@@ -119,25 +104,67 @@ async def read_many(app: web.Application, kind: Kind, ids: Iterable[str], load: 
     cache_result(True, sum(1 for raw in raws if raw))
     docs = []
     for doc_id, raw in zip(ids, raws):
-        found = from_hash(raw) if raw else await read_through(app, kind, doc_id, load)  # counts the miss
+        found = from_hash(raw) if raw else await get(app, kind, doc_id)  # counts the miss
         if found is not None:
             docs.append(found)
     return docs
 
 
-async def hold(app: web.Application, keys: list[str], ms: int = HOLD_MS) -> list[str]:
-    """Keep cached entries about to be changed from expiring before the change commits.
-
-    Existing keys are made to live at least `ms` more (the commit then PERSISTs
-    them); returns the keys that are missing, for the caller to fill.
-    """
-    if not keys:
-        return []
-    found = await _hold(keys=keys, args=[ms], client=app[REDIS])
-    return [keys[int(i) - 1] for i in found]
+def fill_call(pipe, kind: Kind, doc_id: str, fields: dict, ttl: int, function: str = "doc_fill",
+              extra_keys: tuple = (), **named) -> None:
+    functions.call(pipe, function, [kind.key(doc_id), PENDING_DELETES, kind.gone, *extra_keys],
+                   {"member": kind.member(doc_id), "id": doc_id, "ttl": ttl, **named}, *functions.flat(fields))
 
 
-async def read_for_write(app: web.Application, kind: Kind, doc_id: str, load: Loader) -> dict | None:
-    """`read_through` for a document the caller is about to change in place (see `hold`)."""
-    await hold(app, [kind.key(doc_id)])
-    return await read_through(app, kind, doc_id, load)
+async def _fill(app: web.Application, kind: Kind, doc_id: str) -> dict | None:
+    """The miss path: MongoDB's copy, put in the cache unless deleted or written meanwhile."""
+    stored = await kind.load(app, doc_id)
+    if stored is None:
+        return None
+    [outcome] = await app[BATCH].run(lambda pipe: fill_call(pipe, kind, doc_id, to_hash(stored),
+                                                            app[SETTINGS].cache_ttl))
+    if outcome == b"gone":
+        return None
+    if outcome == b"cached":
+        [raw] = await app[BATCH].run(lambda pipe: pipe.hgetall(kind.key(doc_id)))
+        return from_hash(raw) if raw else None
+    return stored
+
+
+async def fill_key(app: web.Application, key: str) -> bool:
+    """Fill the document cached under `key` (a `missing` refusal's detail); False when it no
+    longer exists (deleted, or never was)."""
+    for prefix in sorted(FILLERS, key=len, reverse=True):
+        if key.startswith(prefix):
+            return await FILLERS[prefix](app, key[len(prefix):])
+    raise LookupError(f"no document kind has the key {key}")
+
+
+# --- writes (inside a write-path transaction; see core.writepath.commit) ----
+
+def patch(pipe, kind: Kind, doc_id: str, fields: dict) -> None:
+    """Set `fields` of a cached document (refused while it is not cached)."""
+    functions.call(pipe, "doc_patch", [kind.key(doc_id)], None, *functions.flat(to_hash(fields)))
+
+
+def bump(pipe, kind: Kind, doc_id: str, field: str, by: int) -> None:
+    """HINCRBY a counter of a cached document; the result is the new value."""
+    functions.call(pipe, "doc_bump", [kind.key(doc_id)], {"field": field, "by": by})
+
+
+def add(pipe, kind: Kind, doc: dict, score: float, indexes: Iterable[str], parent: str | None = None) -> None:
+    """Store a document and list it in `indexes` (with `parent`, a key that must be cached)."""
+    doc_id = doc["_id"]
+    functions.call(pipe, "doc_add", [kind.key(doc_id), kind.gone, parent or kind.key(doc_id), *indexes],
+                   {"id": doc_id, "score": score}, *functions.flat(to_hash(doc)))
+
+
+def remove(pipe, kind: Kind, doc_id: str, now_ms: float, index: str, others: Iterable[str] = (),
+           counter: tuple[str, str] | None = None, complete: str | None = None) -> None:
+    """Delete a document listed in `index` (and `others`) and decrement `counter` (key, field) if
+    and only if it was there: the result is the counter's value, 0 without one, None if it was
+    gone already. `complete`: the name of the index that must be complete first (core.indexes)."""
+    counter_key, field = counter or (kind.key(doc_id), None)
+    marker = f"complete:{complete}" if complete else kind.key(doc_id)
+    functions.call(pipe, "doc_remove", [kind.key(doc_id), kind.gone, index, counter_key, marker, *others],
+                   {"id": doc_id, "now": int(now_ms), "keep_ms": GONE_FOR_MS, "counter": field, "index_name": complete})

@@ -11,11 +11,10 @@ import uuid
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from mysocial.core.appkeys import REDIS, SETTINGS
+from mysocial.core.appkeys import BATCH, SETTINGS
 from mysocial.core.errors import NotAuthorized, NotFound
 from mysocial.core.logs import request_id
 from mysocial.core.openapi import doc
-from mysocial.core.writepath import PENDING
 from queues import QUEUES
 
 log = logging.getLogger("mysocial.access")
@@ -79,13 +78,16 @@ async def scrape(request: web.Request) -> web.Response:
         raise NotFound("/metrics not found")
     if wanted and not hmac.compare_digest(request.headers.get("Authorization", ""), f"Bearer {wanted}"):
         raise NotAuthorized("Token is invalid. Please login again.")
-    async with request.app[REDIS].pipeline(transaction=False) as pipe:
+    from mysocial.core.writepath import PENDING  # (the write path imports this module)
+
+    def queue_all(pipe) -> None:
         for queue in QUEUES:
             pipe.llen(f"rq:queue:{queue}")
             pipe.zcard(f"rq:failed:{queue}")
         pipe.get(RECONCILED_KEY)
         pipe.hlen(PENDING)
-        counts = await pipe.execute()
+
+    counts = await request.app[BATCH].run(queue_all)
     for n, queue in enumerate(QUEUES):
         QUEUE_DEPTH.labels(queue).set(counts[2 * n])
         FAILED.labels(queue).set(counts[2 * n + 1])

@@ -1,4 +1,4 @@
-"""MongoDB: PyMongo's async client in the API, its sync client in workers; always a server.
+"""MongoDB: PyMongo's async client, in the API and the workers alike; always a server.
 
 MONGO_URL names it (a real MongoDB, or the wire server `mysocial dev` and the
 tests start, see mysocial.mongoserver). Server selection gives up after
@@ -32,7 +32,8 @@ def _options(settings: Settings) -> dict:
 
 
 def sync_db(settings: Settings) -> Database:
-    """The workers' database; one client (and pool) per URL per process."""
+    """A synchronous client's database, for tools and tests (the API and the workers use the
+    async client); one client per URL per process."""
     key = (settings.mongo_url, settings.mongo_timeout_ms)
     with _lock:
         if key not in _sync_clients:
@@ -40,10 +41,14 @@ def sync_db(settings: Settings) -> Database:
         return _sync_clients[key][settings.mongo_db]
 
 
+def async_client(settings: Settings) -> AsyncMongoClient:
+    return AsyncMongoClient(settings.mongo_url, **_options(settings))
+
+
 def mongo_ctx(settings: Settings, on_start: Callable[[AsyncDatabase], Awaitable[None]] | None = None):
     """The API's database for the app's lifetime; `on_start` runs once it is there (indexes)."""
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        client = AsyncMongoClient(settings.mongo_url, **_options(settings))
+        client = async_client(settings)
         app[MONGO] = client[settings.mongo_db]
         if on_start is not None:
             await on_start(app[MONGO])
@@ -51,6 +56,9 @@ def mongo_ctx(settings: Settings, on_start: Callable[[AsyncDatabase], Awaitable[
         await client.close()
 
     return ctx
+
+
+SCAN_BATCH = 1000  # a streamed scan's documents per round trip: bounded memory, other queries served between
 
 
 def live(query: dict) -> dict:
@@ -106,7 +114,7 @@ def from_mongo(doc: dict | None) -> dict | None:
     return {k: _plain(v) for k, v in doc.items() if k not in ("_v", "_deleted")}
 
 
-def versioned_upsert(coll, query: dict, doc: dict | None, version: int) -> bool:
+async def versioned_upsert(coll, query: dict, doc: dict | None, version: int) -> bool:
     """Store `doc` (or a tombstone when None) unless a newer version is already stored.
 
     Returns False when a version >= `version` was there: running a job twice, or
@@ -120,13 +128,39 @@ def versioned_upsert(coll, query: dict, doc: dict | None, version: int) -> bool:
         replacement = {**query, **{k: v for k, v in doc.items() if k != "_id"}, "_v": version}
     for _ in range(2):
         try:
-            coll.replace_one(guard, replacement, upsert=True)
+            await coll.replace_one(guard, replacement, upsert=True)
             return True
         except DuplicateKeyError:
             # Either a newer version is stored, or a concurrent upsert inserted the document
             # between our guard missing and our insert: once more, against what is there now.
             continue
     return False
+
+
+async def find_live(coll, doc_id: str) -> dict | None:
+    """The live document `doc_id` in wire form; None for a malformed id, a missing or deleted one."""
+    if not is_oid(doc_id):
+        return None
+    return from_mongo(await coll.find_one(live({"_id": oid(doc_id)})))
+
+
+async def entries_of(coll, query: dict) -> list[tuple[str, float]]:
+    """(id, createdAt ms) of the live documents matching `query`: what an index is rebuilt from."""
+    docs = await coll.find(live(query), {"_id": 1, "createdAt": 1}).to_list(None)
+    return [(str(d["_id"]), d["createdAt"].timestamp() * 1000) for d in docs]
+
+
+async def save_doc(coll, doc_id: str, doc: dict | None, version: int, ids: tuple[str, ...] = ("_id",)) -> bool:
+    """A persist job's store: `doc` (None: a tombstone) as `doc_id`, version-guarded."""
+    stored = to_mongo(doc, ids=ids) if doc else None
+    return await versioned_upsert(coll, {"_id": oid(doc_id)}, stored, version)
+
+
+async def count(coll, query: dict) -> int:
+    """How many documents match `query`, with the `count` command: count_documents is an
+    aggregation, which the wire server cannot run over a large collection (its materialization
+    budget), and MongoDB answers both from the same index."""
+    return int((await coll.database.command("count", coll.name, query=query))["n"])
 
 
 def now_iso() -> str:
@@ -145,9 +179,9 @@ def edge_ends(edge: str) -> tuple[str, str]:
     return a, b
 
 
-def save_edge(coll, fields: tuple[str, str], edge: str, doc: dict | None, version: int) -> bool:
+async def save_edge(coll, fields: tuple[str, str], edge: str, doc: dict | None, version: int) -> bool:
     """Version-guarded upsert of an edge keyed by its two user ids (unique index on `fields`)."""
     a, b = edge_ends(edge)
     query = {fields[0]: oid(a), fields[1]: oid(b)}
     stored = to_mongo(doc, ids=fields) if doc else None
-    return versioned_upsert(coll, query, stored, version)
+    return await versioned_upsert(coll, query, stored, version)

@@ -180,9 +180,11 @@ def make_server(settings: Settings, *, manager: bool = True) -> socketio.AsyncSe
     )
 
 
-def write_only_emitter(settings: Settings) -> socketio.RedisManager:
-    """For workers: emit to sockets on any API instance without serving any."""
-    return socketio.RedisManager(settings.redis_url, channel=CHANNEL, write_only=True, json=_Json)
+def write_only_emitter(settings: Settings) -> socketio.AsyncRedisManager:
+    """For workers: emit to sockets on any API instance without serving any (`emit(event, data,
+    to=rooms)`, as the server's)."""
+    return socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL, write_only=True, json=_Json,
+                                      redis_options=dict(ASYNC_OPTIONS))
 
 
 ANNOUNCE_EVERY = 0.5  # seconds between two "user online" broadcasts from one instance

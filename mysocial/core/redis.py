@@ -20,6 +20,7 @@ from redis.utils import HIREDIS_AVAILABLE
 
 from mysocial.config import Settings
 from mysocial.core.appkeys import BATCH, REDIS
+from mysocial.core.functions import Refused, load
 
 if HIREDIS_AVAILABLE:
     import hiredis
@@ -92,7 +93,8 @@ class Batcher:
     8 transactions in flight, sharing one cut their CPU by half (bench). One batch
     is in flight at a time, so a request waits at most one round trip more. A
     command's error, or a transaction's EXECABORT, goes to the request that sent it.
-    Replies get the client's usual response callbacks.
+    Replies get the client's usual response callbacks. A library function's refusal is a
+    `Refused` among the results (core.functions), not an error.
     """
 
     def __init__(self, client: aredis.Redis):
@@ -102,6 +104,9 @@ class Batcher:
         self._callbacks = client.response_callbacks
         self._waiting: list[_Waiting] = []
         self._sender: asyncio.Task | None = None
+
+    async def close(self) -> None:
+        await self._client.aclose()
 
     async def run(self, queue: Queue) -> list:
         """The replies to the commands `queue` adds to a pipeline."""
@@ -172,8 +177,12 @@ class Batcher:
         values = []
         for (args, options), reply in zip(waiting.commands, replies):
             if isinstance(reply, Exception):
-                waiting.future.set_exception(reply)
-                return
+                refused = Refused.parse(reply)
+                if refused is None:
+                    waiting.future.set_exception(reply)
+                    return
+                values.append(refused)
+                continue
             callback = self._callbacks.get(args[0])
             if callback is not None:
                 reply = callback(reply, **{k: v for k, v in options.items() if k not in _NOT_FOR_CALLBACKS})
@@ -190,14 +199,19 @@ def redis_ctx(settings: Settings):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         client = async_client(settings.redis_url)
         batched = async_client(settings.redis_url, retries=0)
-        await client.ping()
+        await load(client)
         app[REDIS] = client
         app[BATCH] = Batcher(batched)
         yield
         await client.aclose()
-        await batched.aclose()
+        await app[BATCH].close()
 
     return ctx
+
+
+def prefixed(prefix: str) -> Callable[[str], str]:
+    """The key of a set, list or hash named `<prefix><id>`, as a function of the id."""
+    return lambda ident: prefix + ident
 
 
 def to_hash(doc: dict) -> dict[str, bytes]:
@@ -211,13 +225,3 @@ def from_hash(raw: dict) -> dict[str, Any]:
 
 def text(value: bytes | str | None) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
-
-
-def run_script(pipe, script, keys: list, args: list) -> None:
-    """Queue a Lua script on a pipeline from synchronous code (`apply`).
-
-    EVAL with the source, not EVALSHA: a pipeline holding EVALSHA first asks
-    SCRIPT EXISTS, one more round trip on every write; Redis caches the
-    compiled script by its hash either way.
-    """
-    pipe.eval(script.script, len(keys), *keys, *args)

@@ -1,63 +1,37 @@
 """The write path: cache entry, pending ledger and persist job in one Redis transaction.
 
-Every change to a persisted document is recorded in the ledger (`pending`:
-member `<kind>:<id>` -> version; `pending:since`: when it first became
-pending). Versions come from a Lua script: the Redis server's clock in
-microseconds, forced to grow, so they are monotonic across API instances and
-survive a Redis flush. A worker persists the *current* cached state with the
-ledger version it read before loading that state, guarded in MongoDB by that
-version, and clears the ledger only if no newer write came in meanwhile
-(`clear`). Cache keys of a pending document have no TTL; once persisted they
-get `cache_ttl`.
+Every change to a persisted document is recorded in the ledger (`pending`: member `<kind>:<id>`
+-> version; `pending:since`: when it first became pending). Versions come from the library's
+`ledger_mark`: the Redis server's clock in microseconds, forced to grow, so they are monotonic
+across API instances and survive a Redis flush. A worker persists the *current* cached state
+with the ledger version it read before loading that state, guarded in MongoDB by that version,
+and clears the ledger only if no newer write came in meanwhile (`ledger_clear`). Cache keys of
+a pending document have no TTL; once persisted they get `cache_ttl`.
+
+A transaction whose functions refuse because a hash is not cached or an index is not complete
+(core.functions.Refused) is retried whole once that is fixed: every write function is
+idempotent, so what the first attempt did apply is not applied twice.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-import redis.asyncio as aredis
 from aiohttp import web
-from redis.commands.core import AsyncScript
 
 import queues
+from mysocial.core import cache, functions, indexes
+from mysocial.core.appkeys import BATCH
 from mysocial.core.errors import ApiError
+from mysocial.core.functions import Refused
 from mysocial.core.reads import Read, finish_all
-from mysocial.core.redis import Batcher, run_script
 
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
-PENDING_DELETES = "pending:deleted"
+PENDING_DELETES = cache.PENDING_DELETES
 VERSION = "pending:clock"
-
-MARK_LUA = """
-for i = 5, #KEYS do redis.call('PERSIST', KEYS[i]) end
-local t = redis.call('TIME')
-local v = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-if v <= last then v = last + 1 end
-redis.call('SET', KEYS[3], v)
-local now_ms = math.floor(v / 1000)
-for i = 1, #ARGV, 2 do
-  redis.call('HSET', KEYS[1], ARGV[i], v)
-  redis.call('ZADD', KEYS[2], 'NX', now_ms, ARGV[i])
-  if ARGV[i + 1] == '1' then redis.call('SADD', KEYS[4], ARGV[i]) else redis.call('SREM', KEYS[4], ARGV[i]) end
-end
-return v
-"""
-
-CLEAR_LUA = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('SREM', KEYS[3], ARGV[1])
-local ttl = tonumber(ARGV[3])
-for i = 4, #KEYS do
-  if ttl > 0 then redis.call('EXPIRE', KEYS[i], ttl) end
-end
-return 1
-"""
-
-_mark = AsyncScript(aredis.Redis(), MARK_LUA)  # the client only lends its encoder; calls pass the pipeline
+ATTEMPTS = 4
+BUSY = "Service busy, please try again"
 
 
 @dataclass(frozen=True)
@@ -80,27 +54,57 @@ class Change:
         return f"{self.kind}:{self.id}"
 
 
-Apply = Callable[[aredis.client.Pipeline], None]
+Apply = Callable[[object], None]  # queues commands on a pipeline
+
+
+def mark(pipe, changes: list[Change]) -> None:
+    keys = [key for change in changes for key in change.keys]  # PERSISTed by the function
+    functions.call(pipe, "ledger_mark", [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES, *keys],
+                   {"changes": [[c.member, c.deleted] for c in changes]})
 
 
 async def commit(
-    redis: Batcher,
+    app: web.Application,
     apply: Apply | None,
     changes: Iterable[Change],
     *,
     enqueue: bool = True,
     extra: Apply | None = None,
     reads: Sequence[Read] = (),
-    app: web.Application | None = None,
 ) -> list:
     """Write the cache (`apply`), mark the ledger, add the persist job — all in one MULTI/EXEC.
 
-    `extra` adds further jobs (e-mails, notifications) to the same transaction.
-    `reads` (with `app`) ride along after the write and see its result, which
-    saves the round trip a read after the commit would cost.
-    Returns the results of the commands `apply` added, in order, then the reads' values.
+    `extra` adds further jobs (e-mails, notifications) to the same transaction. `reads` ride
+    along after the write and see its result, which saves a round trip. Returns the results of
+    the commands `apply` added, in order, then the reads' values. A refusal that cannot be
+    fixed (the missing document was deleted) stays among the results, as a `Refused`.
     """
     changes = list(changes)
+    for attempt in range(ATTEMPTS):
+        results = await _once(app, apply, changes, enqueue, extra, reads)
+        refused = [r for r in results if isinstance(r, Refused) and r.reason in ("missing", "incomplete")]
+        if not refused:
+            return results
+        if attempt == ATTEMPTS - 1:
+            raise ApiError(BUSY, 503)
+        if not await _fix(app, refused):
+            return results
+    raise AssertionError("unreachable")
+
+
+async def _fix(app: web.Application, refused: list[Refused]) -> bool:
+    """Fill what was missing, complete what was incomplete; False if a missing document is gone."""
+    found = True
+    for refusal in dict.fromkeys(refused):
+        for detail in refusal.detail.split():
+            if refusal.reason == "incomplete":
+                await indexes.ensure_named(app, detail)
+            elif not await cache.fill_key(app, detail):
+                found = False
+    return found
+
+
+async def _once(app, apply, changes, enqueue, extra, reads) -> list:
     sizes: list[int] = []
 
     def queue(pipe) -> None:
@@ -109,9 +113,7 @@ async def commit(
             apply(pipe)
         sizes.append(len(pipe.command_stack) - start)
         if changes:
-            keys = [key for change in changes for key in change.keys]  # PERSISTed by the script
-            flags = [v for c in changes for v in (c.member, "1" if c.deleted else "0")]
-            run_script(pipe, _mark, [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES, *keys], flags)
+            mark(pipe, changes)
             if enqueue:
                 queues.add_persists(pipe, [(change.kind, change.id) for change in changes])
         if extra is not None:
@@ -120,36 +122,8 @@ async def commit(
         for read in reads:
             read.queue(pipe)
 
-    results = await redis.transaction(queue)
+    results = await app[BATCH].transaction(queue)
     applied, first_read = sizes
     if not reads:
         return results[:applied]
     return results[:applied] + await finish_all(app, reads, results[first_read:])
-
-
-NOT_READY = -1
-
-
-async def commit_ready(
-    redis: Batcher,
-    prepare: Callable[[], Awaitable[None]],
-    apply: Apply,
-    changes: Iterable[Change],
-    *,
-    extra: Apply | None = None,
-    attempts: int = 3,
-) -> list:
-    """`commit` for a write whose first command is a Lua script that answers NOT_READY (first
-    element, for a list) when a cache entry it must change in place (a user hash for HINCRBY,
-    an index marker) is missing: `prepare()` fills the cache, then the commit is retried.
-    A refused attempt changed no cache entry; its persist jobs store unchanged state.
-    """
-    changes = list(changes)
-    for _ in range(attempts):
-        await prepare()
-        results = await commit(redis, apply, changes, extra=extra)
-        first = results[0] if results else None
-        code = first[0] if isinstance(first, list) and first else first
-        if code != NOT_READY:
-            return results
-    raise ApiError("Service busy, please try again", 503)

@@ -1,44 +1,32 @@
-"""Images in Redis: `image:<id>` hash and `images:<userId>` sorted set (score: when),
-lazily loaded from MongoDB (see mysocial.core.index)."""
+"""Images in Redis: `image:<id>` hash and `images:<userId>` sorted set (score: when), the index of
+the same name (core.indexes), rebuilt from MongoDB per user."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.core import index
+from mysocial.core import cache, indexes
 from mysocial.core.appkeys import MONGO
-from mysocial.core.cache import Kind, read_many, read_through
-from mysocial.core.index import ms
+from mysocial.core.cache import ms
 from mysocial.images import store
 
-
-def key(image_id: str) -> str:
-    return f"image:{image_id}"
-
-
-def of_user(user_id: str) -> str:
-    return f"images:{user_id}"
-
-
-IMAGE = Kind("image", key)
+IMAGE = cache.kind("image", "image:", lambda app, iid: store.find(app[MONGO], iid))
+key = IMAGE.key
+LISTED = indexes.listing("images:", "images", IMAGE.gone, lambda app, user_id: store.entries(app[MONGO], user_id))
+of_user = LISTED.key
 
 
 async def get(app: web.Application, image_id: str) -> dict | None:
-    return await read_through(app, IMAGE, image_id, lambda iid: store.find(app[MONGO], iid))
-
-
-async def ready(app: web.Application, user_id: str) -> None:
-    await index.ensure_loaded(app, IMAGE, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
+    return await cache.get(app, IMAGE, image_id)
 
 
 async def for_user(app: web.Application, user_id: str) -> list[dict]:
-    ids = await index.ids(app, IMAGE, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
-    return await read_many(app, IMAGE, ids, lambda iid: store.find(app[MONGO], iid))
+    return await cache.get_many(app, IMAGE, await LISTED.ids(app, user_id))
 
 
 def add(pipe, image: dict) -> None:
-    index.add(pipe, IMAGE, image, ms(image["createdAt"]), [of_user(image["userId"])])
+    cache.add(pipe, IMAGE, image, ms(image["createdAt"]), [of_user(image["userId"])])
 
 
 def delete(pipe, image: dict, now_ms: float) -> None:
     """Result: None if the image was already gone."""
-    index.remove(pipe, IMAGE, image["_id"], now_ms, of_user(image["userId"]))
+    cache.remove(pipe, IMAGE, image["_id"], now_ms, of_user(image["userId"]), complete=of_user(image["userId"]))

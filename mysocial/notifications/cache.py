@@ -1,82 +1,61 @@
-"""Notifications in Redis: `notification:<id>` hash and `notifications:<userId>` sorted set
-(the recipient's notifications, score: createdAt in ms).
-
-The per-user sets have no TTL and are rebuilt from MongoDB when missing
-(`notifications:loaded`, see core/indexes.py); the hashes expire once
-persisted and are refilled on a miss. A notification is live while it is in
-its recipient's set: deleting removes it from the set and the hash at once.
+"""Notifications in Redis: `notification:<id>` hash and `notifications:<userId>` sorted set (the
+recipient's notifications, score: createdAt in ms), the index of the same name (core.indexes),
+rebuilt from MongoDB per recipient. The hashes expire once persisted and are refilled on a miss.
+A notification is live while it is listed for its recipient: a delete removes it from the list
+and the hash at once (and remembers it in `gone:notification`).
 """
 from __future__ import annotations
 
-from datetime import datetime
+import time
 
-import redis.asyncio as aredis
 from aiohttp import web
-from redis.commands.core import AsyncScript
 
-from mysocial.core import indexes
-from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import FILL_LUA, Kind, fill_args, read_many, read_through
-from mysocial.core.redis import from_hash, run_script
+from mysocial.core import cache, functions, indexes
+from mysocial.core.appkeys import BATCH, MONGO, SETTINGS
+from mysocial.core.cache import ms
+from mysocial.core.reads import Read
+from mysocial.core.redis import to_hash
 from mysocial.notifications import store
 
-LOADED = "notifications:loaded"
 LIMIT = 100  # newest notifications listed and sent with `insert notification`
 SENDER_FIELDS = ("profilePicture", "username", "avatarColor", "uId")
 
-# KEYS: index, hash; ARGV: id. Answers 1, 0 (not the recipient's / deleted) or NOT_READY.
-_MARK = AsyncScript(aredis.Redis(), """
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
-redis.call('HSET', KEYS[2], 'read', 'true')
-return 1
-""")
+NOTIFICATION = cache.kind("notification", "notification:", lambda app, nid: store.find(app[MONGO], nid))
+key = NOTIFICATION.key
+LISTED = indexes.listing("notifications:", "notifications", NOTIFICATION.gone,
+                         lambda app, user_id: store.entries(app[MONGO], user_id))
+index_key = LISTED.key
 
 
-def key(notification_id: str) -> str:
-    return f"notification:{notification_id}"
-
-
-def index_key(user_id: str) -> str:
-    return f"notifications:{user_id}"
-
-
-async def ready(app: web.Application, user_id: str) -> None:
-    async def load(uid: str) -> indexes.Entries:
-        return {index_key(uid): await store.index_of(app[MONGO], uid)}
-
-    await indexes.ensure(app[REDIS], LOADED, [user_id], load)
+def index(user_id: str) -> indexes.Index:
+    return LISTED.index(user_id)
 
 
 async def ids(app: web.Application, user_id: str) -> list[str]:
     """The recipient's newest notification ids, newest first."""
-    await ready(app, user_id)
-    return [m.decode() for m in await app[REDIS].zrevrange(index_key(user_id), 0, LIMIT - 1)]
+    return await LISTED.ids(app, user_id, LIMIT)
 
 
 async def contains(app: web.Application, user_id: str, notification_id: str) -> bool:
-    await ready(app, user_id)
-    return await app[REDIS].zscore(index_key(user_id), notification_id) is not None
-
-
-NOTIFICATION = Kind("notification", key)
-
-
-async def get(app: web.Application, notification_id: str) -> dict | None:
-    return await read_through(app, NOTIFICATION, notification_id, lambda nid: store.find(app[MONGO], nid))
+    await indexes.ensure(app, index(user_id))
+    [score] = await app[BATCH].run(lambda pipe: pipe.zscore(index_key(user_id), notification_id))
+    return score is not None
 
 
 async def get_many(app: web.Application, notification_ids: list[str]) -> list[dict]:
-    return await read_many(app, NOTIFICATION, notification_ids, lambda nid: store.find(app[MONGO], nid))
+    return await cache.get_many(app, NOTIFICATION, notification_ids)
 
 
 def mark_read(pipe, user_id: str, notification_id: str) -> None:
-    run_script(pipe, _MARK, [index_key(user_id), key(notification_id)], [notification_id])
+    """1, None (not the recipient's, or deleted), or a Refused."""
+    functions.call(pipe, "notification_read", [index_key(user_id), key(notification_id), index(user_id).marker],
+                   {"id": notification_id})
 
 
 def remove(pipe, user_id: str, notification_id: str) -> None:
-    pipe.zrem(index_key(user_id), notification_id)
-    pipe.delete(key(notification_id))
+    """0 when removed, None if it was not listed (deleted already)."""
+    cache.remove(pipe, NOTIFICATION, notification_id, time.time() * 1000, index_key(user_id),
+                 complete=index_key(user_id))
 
 
 def present(docs: list[dict], senders: dict[str, dict]) -> list[dict]:
@@ -89,47 +68,30 @@ def present(docs: list[dict], senders: dict[str, dict]) -> list[dict]:
     return out
 
 
-# Workers (synchronous Redis and MongoDB)
-
-
-def put(r, doc: dict, ttl: int) -> bool:
+async def put(app: web.Application, doc: dict) -> bool:
     """Cache a stored notification (unless cached already, or deleted) and list it for its
-    recipient. False when it was deleted meanwhile."""
-    keys, args = fill_args(NOTIFICATION, doc["_id"], doc, ttl)
-    if r.eval(FILL_LUA, len(keys), *keys, *args) == -1:
-        return False
-    r.zadd(index_key(doc["userTo"]), {doc["_id"]: datetime.fromisoformat(doc["createdAt"]).timestamp() * 1000})
-    return True
+    recipient; False when it was deleted meanwhile."""
+    [outcome] = await app[BATCH].run(lambda pipe: cache.fill_call(
+        pipe, NOTIFICATION, doc["_id"], to_hash(doc), app[SETTINGS].cache_ttl, function="notification_put",
+        extra_keys=(index_key(doc["userTo"]),), score=ms(doc["createdAt"])))
+    return outcome != b"gone"
 
 
-def ready_sync(r, db, user_id: str) -> None:
-    indexes.ensure_sync(r, LOADED, user_id, lambda uid: {index_key(uid): store.index_of_sync(db, uid)})
+def state(notification_id: str) -> Read:
+    """The current cached state for the persist job (None when deleted): a hash left behind by a
+    refill racing a delete is not listed for its recipient, so it counts as deleted too."""
+    def queue(pipe) -> None:
+        pipe.hgetall(key(notification_id))
 
+    async def finish(app: web.Application, replies: list) -> dict | None:
+        if not replies[0]:
+            return None
+        from mysocial.core.redis import from_hash
 
-def ids_sync(r, db, user_id: str) -> list[str]:
-    ready_sync(r, db, user_id)
-    return [m.decode() for m in r.zrevrange(index_key(user_id), 0, LIMIT - 1)]
+        doc = from_hash(replies[0])
+        recipient = doc.get("userTo", "")
+        [listed, complete] = await app[BATCH].run(lambda pipe: (pipe.zscore(index_key(recipient), notification_id),
+                                                               pipe.exists(index(recipient).marker)))
+        return None if listed is None and complete else doc
 
-
-def get_many_sync(r, db, notification_ids: list[str]) -> list[dict]:
-    with r.pipeline(transaction=False) as pipe:
-        for nid in notification_ids:
-            pipe.hgetall(key(nid))
-        raws = pipe.execute()
-    docs = [from_hash(raw) if raw else store.find_sync(db, nid) for nid, raw in zip(notification_ids, raws)]
-    return [d for d in docs if d is not None]
-
-
-def load(r, notification_id: str) -> dict | None:
-    """The current cached state for the persist job; None when deleted.
-
-    A hash left behind by a refill racing a delete is not in its recipient's list: deleted too.
-    """
-    raw = r.hgetall(key(notification_id))
-    if not raw:
-        return None
-    doc = from_hash(raw)
-    recipient = doc.get("userTo", "")
-    if r.zscore(index_key(recipient), notification_id) is None and r.sismember(LOADED, recipient):
-        return None
-    return doc
+    return Read(queue, 1, finish)

@@ -11,11 +11,10 @@ from typing import Callable
 
 from aiohttp import web
 
-from mysocial.blocks import cache as blocks
 from mysocial.core import realtime
 from mysocial.core.errors import Forbidden, NotFound
 from mysocial.core.reads import read_all
-from mysocial.followers import cache as follows
+from mysocial.graph import cache as graph
 from mysocial.posts import cache
 
 NOT_FOUND = "Post not found"
@@ -41,12 +40,12 @@ async def audience(app: web.Application, post: dict, hidden: set[str] | None = N
     """`hidden`: the author's `blocks.hidden` set, when the caller read it already."""
     author = post["userId"]
     if hidden is None:
-        hidden = await blocks.hidden_from(app, author)
+        hidden = await graph.hidden_from(app, author)
     if post.get("privacy") == "Public":
         return Audience(True, frozenset(hidden))
     ids = {author}
     if post.get("privacy") == "Followers":
-        ids.update(await follows.follower_ids(app, author))
+        ids.update(await graph.follower_ids(app, author))
     return Audience(False, frozenset(ids - hidden))
 
 
@@ -61,7 +60,7 @@ async def can_see(app: web.Application, reader: str, post: dict) -> bool:
     author = post["userId"]
     if author == reader:
         return True
-    if await blocks.between(app, reader, author):
+    if await graph.between(app, reader, author):
         return False
     return await shared_with(app, reader, post)
 
@@ -70,13 +69,13 @@ async def shared_with(app: web.Application, reader: str, post: dict) -> bool:
     """The privacy half of `can_see`, for a caller that checked blocks itself."""
     if post.get("privacy") == "Public":
         return True
-    return post.get("privacy") == "Followers" and await follows.is_following(app, reader, post["userId"])
+    return post.get("privacy") == "Followers" and await graph.is_following(app, reader, post["userId"])
 
 
 async def viewer(app: web.Application, reader: str) -> Callable[[dict], bool]:
     """`can_see` for many posts at once: the reader's blocks and follows are read once."""
-    hidden = await blocks.hidden_from(app, reader)
-    following = set(await follows.following_ids(app, reader))
+    hidden = await graph.hidden_from(app, reader)
+    following = set(await graph.following_ids(app, reader))
 
     def sees(post: dict) -> bool:
         author = post["userId"]
@@ -99,7 +98,7 @@ async def readable(app: web.Application, reader: str, post_id: str) -> dict:
 
 async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
     """The post if `reader` may react to or comment on it: 403 across a block, 404 if unseen."""
-    post, hidden = await read_all(app, cache.read(app, post_id), blocks.hidden(reader))
+    post, hidden = await read_all(app, cache.read(app, post_id), graph.hidden(reader))
     return await check_reachable(app, reader, post, hidden)
 
 

@@ -2,152 +2,44 @@
 
 - `post:<id>` hash: the post, reaction counts flattened to integer fields
   `reactions.<kind>` and `commentsCount`, so they change by HINCRBY.
-- `posts`, `posts:images`, `posts:videos`, `posts:user:<userId>` sorted sets
-  of post ids scored by creation time (ms): the lists, newest first.
-- `posts:audience` hash: post id -> `<authorId>:<privacy>`, so a page is
-  filtered for its reader inside Redis without loading the posts.
-- `posts:counts` hash: `<privacy>` and `<authorId>:<privacy>` -> how many
-  posts; gives a reader's exact `totalPosts` in O(blocks + follows).
-- `posts:synced`: set once the lists were rebuilt from MongoDB (after a
-  Redis loss every one of these is rebuilt on the next read).
+- The index `posts` (complete while `complete:posts` exists), rebuilt together: the sorted
+  sets `posts`, `posts:images` (an image or a GIF), `posts:videos`, `posts:user:<userId>` of
+  post ids by creation time (ms); `posts:audience` (post id -> `<authorId>:<privacy>`), so a
+  page is filtered for its reader inside Redis without loading the posts; `posts:counts`
+  (`<privacy>` and `<authorId>:<privacy>` -> how many), a reader's exact `totalPosts`. After a
+  Redis loss one instance rebuilds it in the background (core.indexes) and pages are read from
+  MongoDB meanwhile.
 
-The sets and the two hashes are indexes with no TTL (Redis must run with a
-`volatile-*` maxmemory policy); post hashes expire once persisted.
+The index has no TTL (Redis must run with a `volatile-*` maxmemory policy); post hashes expire
+once persisted.
 """
 from __future__ import annotations
 
-import redis.asyncio as aredis
 from aiohttp import web
-from redis.commands.core import AsyncScript
 
-from mysocial.blocks import cache as blocks
-from mysocial.core import index, reads
-from mysocial.core.appkeys import MONGO, REDIS
-from mysocial.core.cache import Kind, doc, read_many, read_through
-from mysocial.core.index import ms
-from mysocial.core.reads import Read
-from mysocial.core.redis import run_script
-from mysocial.followers import cache as follows
+from mysocial.core import cache, functions, indexes, reads
+from mysocial.core.appkeys import MONGO
+from mysocial.core.cache import ms
+from mysocial.core.functions import Refused
+from mysocial.core.mongo import oid
+from mysocial.core.reads import Read, read_all, read_one
+from mysocial.graph import cache as graph
 from mysocial.posts import store
+from mysocial.users import cache as users
 
 ALL = "posts"
 IMAGES = "posts:images"
 VIDEOS = "posts:videos"
 AUDIENCE = "posts:audience"
 COUNTS = "posts:counts"
-SYNCED = "posts:synced"
 LISTS = {"all": ALL, "images": IMAGES, "videos": VIDEOS}
 REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 COMMENTS_COUNT = "commentsCount"
 REACTION_FIELD = "reactions."
 
 
-def key(post_id: str) -> str:
-    return f"post:{post_id}"
-
-
 def by_user(user_id: str) -> str:
     return f"posts:user:{user_id}"
-
-
-POST = Kind("post", key)
-
-# KEYS: post, audience, counts, images, videos. ARGV: id, audience ('' drop, '=' keep), score, image, video
-# ('1' list, '0' unlist, '' leave). Moves the per-privacy counts with the audience entry.
-_INDEX_LUA = """
-local id, value = ARGV[1], ARGV[2]
-if value ~= '' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local function list(flag, set)
-  if flag == '1' then redis.call('ZADD', KEYS[set], ARGV[3], id) elseif flag == '0' then redis.call('ZREM', KEYS[set], id) end
-end
-list(ARGV[4], 4)
-list(ARGV[5], 5)
-if value == '=' then return 1 end
-local old = redis.call('HGET', KEYS[2], id)
-if old == value or (not old and value == '') then return 1 end
-local function shift(entry, delta)
-  redis.call('HINCRBY', KEYS[3], entry, delta)
-  redis.call('HINCRBY', KEYS[3], string.sub(entry, string.find(entry, ':', 1, true) + 1), delta)
-end
-if old then shift(old, -1) end
-if value == '' then redis.call('HDEL', KEYS[2], id) else shift(value, 1); redis.call('HSET', KEYS[2], id, value) end
-return 1
-"""
-
-# KEYS: synced, gone, all, images, videos, audience, counts, then one posts:user:<id> per author.
-# ARGV: per post id, score, author's key index, audience, image flag, video flag.
-_REBUILD_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 1, #ARGV, 6 do
-  local id, score = ARGV[i], ARGV[i + 1]
-  if not redis.call('ZSCORE', KEYS[2], id) and redis.call('ZADD', KEYS[3], 'NX', score, id) == 1 then
-    redis.call('ZADD', KEYS[tonumber(ARGV[i + 2])], score, id)
-    if ARGV[i + 4] == '1' then redis.call('ZADD', KEYS[4], score, id) end
-    if ARGV[i + 5] == '1' then redis.call('ZADD', KEYS[5], score, id) end
-    redis.call('HSETNX', KEYS[6], id, ARGV[i + 3])
-  end
-end
-redis.call('DEL', KEYS[7])
-local entries = redis.call('HGETALL', KEYS[6])
-for j = 2, #entries, 2 do
-  local entry = entries[j]
-  redis.call('HINCRBY', KEYS[7], entry, 1)
-  redis.call('HINCRBY', KEYS[7], string.sub(entry, string.find(entry, ':', 1, true) + 1), 1)
-end
-redis.call('SET', KEYS[1], 1)
-return 1
-"""
-
-# KEYS: list, audience, blocked(reader), blockedby(reader), following(reader), counts, synced.
-# ARGV: reader, skip, size, '1' to count the reader's total. Returns {total or -1, ids...},
-# or {-2} when the lists must be rebuilt first.
-_PAGE_LUA = """
-if redis.call('EXISTS', KEYS[7]) == 0 then return {-2} end
-local reader, skip, size = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local hidden, follows = {}, {}
-for _, u in ipairs(redis.call('SMEMBERS', KEYS[3])) do hidden[u] = true end
-for _, u in ipairs(redis.call('SMEMBERS', KEYS[4])) do hidden[u] = true end
-hidden[reader] = nil
-local function visible(entry)
-  if not entry then return false end
-  local sep = string.find(entry, ':', 1, true)
-  local author, privacy = string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1)
-  if author == reader then return true end
-  if hidden[author] then return false end
-  if privacy == 'Public' then return true end
-  if privacy ~= 'Followers' then return false end
-  if follows[author] == nil then follows[author] = redis.call('ZSCORE', KEYS[5], author) ~= false end
-  return follows[author]
-end
-local page, seen, start, chunk = {}, 0, 0, math.min(math.max(4 * size, 64), 1000)
-while #page < size do
-  local ids = redis.call('ZREVRANGE', KEYS[1], start, start + chunk - 1)
-  if #ids == 0 then break end
-  local entries = redis.call('HMGET', KEYS[2], unpack(ids))
-  for i, id in ipairs(ids) do
-    if #page < size and visible(entries[i]) then
-      seen = seen + 1
-      if seen > skip then page[#page + 1] = id end
-    end
-  end
-  start = start + chunk
-end
-local total = -1
-if ARGV[4] == '1' then
-  local function count(field) return tonumber(redis.call('HGET', KEYS[6], field) or '0') end
-  total = count('Public') + count(reader .. ':Followers') + count(reader .. ':Private')
-  for u in pairs(hidden) do total = total - count(u .. ':Public') end
-  for _, u in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
-    if not hidden[u] and u ~= reader then total = total + count(u .. ':Followers') end
-  end
-end
-table.insert(page, 1, total)
-return page
-"""
-_lender = aredis.Redis()
-_index = AsyncScript(_lender, _INDEX_LUA)
-_rebuild = AsyncScript(_lender, _REBUILD_LUA)
-_page = AsyncScript(_lender, _PAGE_LUA)
 
 
 def flatten(post: dict) -> dict:
@@ -170,30 +62,53 @@ async def _load(app: web.Application, post_id: str) -> dict | None:
     return flatten(post) if post else None
 
 
-async def get(app: web.Application, post_id: str) -> dict | None:
-    flat = await read_through(app, POST, post_id, lambda pid: _load(app, pid))
-    return unflatten(flat) if flat else None
+POST = cache.kind("post", "post:", _load)
+key = POST.key
+
+
+def has_image(post: dict) -> bool:
+    """What `/post/images` lists: posts with an image or a GIF (as the original did)."""
+    return bool(post.get("imgId") or post.get("gifUrl"))
+
+
+MERGE_CHUNK = 250  # posts_merge writes ~6 times per post: 250 keep a call within a few ms
+
+
+async def _chunks(app: web.Application):
+    async for rows in indexes.chunked(store.index_rows(app[MONGO]), MERGE_CHUNK):
+        keys = [ALL, IMAGES, VIDEOS, AUDIENCE, COUNTS, POST.gone]
+        slots: dict[str, int] = {}
+        entries = []
+        for row in rows:
+            author = row["userId"]
+            if author not in slots:
+                keys.append(by_user(author))
+                slots[author] = len(keys)
+            entries.append([row["_id"], ms(row["createdAt"]), slots[author], f"{author}:{row['privacy']}",
+                            has_image(row), bool(row.get("videoId"))])
+        yield lambda pipe, keys=keys, entries=entries: functions.call(pipe, "posts_merge", keys, {"entries": entries})
+
+
+INDEX = indexes.Index("posts", "posts", _chunks, lambda app: app[MONGO][store.COLLECTION].estimated_document_count())
+indexes.family("posts", lambda rest: INDEX)
+
+
+# --- reads -------------------------------------------------------------------
 
 
 def read(app: web.Application, post_id: str) -> Read:
-    """`get` as a `Read` (mysocial.core.reads)."""
-    with_hash = read_for_change(app, post_id)
+    """The post (wire form), as a `Read` (mysocial.core.reads)."""
+    flat = cache.doc(POST, post_id)
 
     async def finish(app_: web.Application, replies: list) -> dict | None:
-        return (await with_hash.finish(app_, replies))[0]
-
-    return Read(with_hash.queue, 1, finish)
-
-
-def read_for_change(app: web.Application, post_id: str) -> Read:
-    """`read`, as (post, its hash as Redis returned it — None after a miss), for `restore`."""
-    flat = doc(POST, post_id, lambda pid: _load(app, pid))
-
-    async def finish(app_: web.Application, replies: list) -> tuple[dict | None, dict | None]:
         found = await flat.finish(app_, replies)
-        return (unflatten(found), replies[0] or None) if found else (None, None)
+        return unflatten(found) if found else None
 
     return Read(flat.queue, 1, finish)
+
+
+async def get(app: web.Application, post_id: str) -> dict | None:
+    return await read_one(app, read(app, post_id))
 
 
 def reactions_read(post_id: str) -> Read:
@@ -203,83 +118,103 @@ def reactions_read(post_id: str) -> Read:
 
 
 async def get_many(app: web.Application, ids: list[str]) -> list[dict]:
-    return [unflatten(f) for f in await read_many(app, POST, ids, lambda pid: _load(app, pid))]
+    return [unflatten(f) for f in await cache.get_many(app, POST, ids)]
 
 
-async def ensure_synced(app: web.Application) -> None:
-    """Rebuild the lists, audience and counts from MongoDB if Redis lost them."""
-    r = app[REDIS]
-    if await r.exists(SYNCED):
-        return
-    keys = [SYNCED, POST.gone, ALL, IMAGES, VIDEOS, AUDIENCE, COUNTS]
-    slots: dict[str, int] = {}
-    args: list = []
-    for entry in await store.index_entries(app[MONGO]):
-        author = entry["userId"]
-        if author not in slots:
-            keys.append(by_user(author))
-            slots[author] = len(keys)
-        args += [entry["_id"], ms(entry["createdAt"]), slots[author], f"{author}:{entry['privacy']}",
-                 "1" if has_image(entry) else "0", "1" if entry.get("videoId") else "0"]
-    await _rebuild(keys=keys, args=args, client=r)
+def _listing(listing: str) -> tuple[str, dict]:
+    """A list's key and the same list as a MongoDB query."""
+    if listing in LISTS:
+        return LISTS[listing], {"all": {}, "images": store.WITH_IMAGE, "videos": store.WITH_VIDEO}[listing]
+    return listing, {"userId": oid(listing.removeprefix("posts:user:"))}
+
+
+def _page_read(list_key: str, reader: str, skip: int, size: int, with_total: bool, partial: bool = False) -> Read:
+    keys = graph.reader_keys(reader)
+    return reads.plain(lambda pipe: functions.call(
+        pipe, "post_page", [list_key, AUDIENCE, COUNTS, *keys[:3], "complete:posts", *keys[3:]],
+        {"reader": reader, "skip": skip, "size": size, "total": with_total, "partial": partial}), 1,
+        lambda replies: replies[0])
 
 
 async def page(app: web.Application, listing: str, reader: str, skip: int, size: int,
                with_total: bool = False) -> tuple[list[str], int]:
-    """Ids of the posts `reader` may see in `listing` (a LISTS name or by_user(id)), newest first."""
-    keys = [LISTS.get(listing, listing), AUDIENCE, blocks.blocked_key(reader), blocks.blocked_by_key(reader),
-            follows.following_key(reader), COUNTS, SYNCED]
-    args = [reader, skip, size, "1" if with_total else "0"]
-    total, *ids = await _page(keys=keys, args=args, client=app[REDIS])
-    if total == -2:
-        await ensure_synced(app)
-        total, *ids = await _page(keys=keys, args=args, client=app[REDIS])
-    return [i.decode() for i in ids], int(total)
+    """Ids of the posts `reader` may see in `listing` (a LISTS name or by_user(id)), newest first;
+    and (`with_total`) how many in all (-1 without)."""
+    list_key, _ = _listing(listing)
+    for _ in range(3):
+        answer = await read_one(app, _page_read(list_key, reader, skip, size, with_total))
+        if not isinstance(answer, Refused):
+            ids, total = answer
+            return [i.decode() for i in ids], int(total) if total is not None else -1
+        if answer.detail == INDEX.name:
+            indexes.in_background(app, INDEX, False)
+            return await _while_rebuilding(app, listing, reader, skip, size, with_total)
+        await indexes.ensure_named(app, answer.detail)
+    raise RuntimeError("the posts page kept being refused")
 
 
-def has_image(post: dict) -> bool:
-    """What `/post/images` lists: posts with an image or a GIF (as the original did)."""
-    return bool(post.get("imgId") or post.get("gifUrl"))
+async def _while_rebuilding(app: web.Application, listing: str, reader: str, skip: int, size: int,
+                            with_total: bool) -> tuple[list[str], int]:
+    """A page while the posts group is rebuilt: MongoDB's newest posts merged with what Redis holds
+    so far, which has every post written since Redis was lost (MongoDB may not have them yet).
+    The top `skip + size` of the union is within the union of each side's top `skip + size`."""
+    list_key, query = _listing(listing)
+    want = skip + size
+    hidden, following, gone = await read_all(
+        app, graph.hidden(reader), graph.following_set(reader),
+        reads.plain(lambda pipe: pipe.zrange(POST.gone, 0, -1), 1, lambda replies: [m.decode() for m in replies[0]]))
+    db = app[MONGO]
+    stored, everything = await store.page(db, query, reader, hidden, set(following), gone, want)
+    partial = await read_one(app, _page_read(list_key, reader, 0, want, False, partial=True))
+    flat = [] if isinstance(partial, Refused) else partial[0]  # refused only if Redis was lost again
+    cached = [(flat[i].decode(), float(flat[i + 1])) for i in range(0, len(flat), 2)]
+    merged = dict(stored) | dict(cached)
+    ids = [i for i, _ in sorted(merged.items(), key=lambda e: (e[1], e[0]), reverse=True)[skip:want]]
+    if not with_total:
+        return ids, -1
+    known = {i for i, _ in stored}
+    newer = [i for i, _ in cached if i not in known]
+    total = await store.count(db, everything)
+    if newer:  # those MongoDB has are counted already
+        total += len(newer) - await store.count(db, {"$and": [everything, {"_id": {"$in": [oid(i) for i in newer]}}]})
+    return ids, total
 
 
-def _flags(post: dict, fields: dict) -> tuple[str, str]:
-    """('1' list, '0' unlist, '' leave) for the image and video lists, after `fields` change `post`."""
+# --- writes (inside a write-path transaction) -----------------------------------
+
+
+def _index(pipe, post: dict, fields: dict, drop: bool = False) -> None:
+    """Lists, audience and counts after `fields` change `post` (all of it, for a new post)."""
     after = {**post, **fields}
-    image = "" if not {"imgId", "gifUrl"} & set(fields) else ("1" if has_image(after) else "0")
-    video = "" if "videoId" not in fields else ("1" if after.get("videoId") else "0")
-    return image, video
+    named = {"id": post["_id"], "score": ms(post["createdAt"])}
+    if drop:
+        named["drop"] = True
+    elif "privacy" in fields:
+        named["audience"] = f"{post['userId']}:{after['privacy']}"
+    if {"imgId", "gifUrl"} & set(fields):
+        named["image"] = has_image(after)
+    if "videoId" in fields:
+        named["video"] = bool(after.get("videoId"))
+    functions.call(pipe, "post_index", [key(post["_id"]), AUDIENCE, COUNTS, IMAGES, VIDEOS], named)
 
 
 def create(pipe, post: dict) -> None:
-    score = ms(post["createdAt"])
-    index.add(pipe, POST, flatten(post), score, [ALL, by_user(post["userId"])])
-    run_script(pipe, _index, [key(post["_id"]), AUDIENCE, COUNTS, IMAGES, VIDEOS],
-                 [post["_id"], f"{post['userId']}:{post['privacy']}", score, *_flags({}, post)])
+    """The post, listed, and its author's postsCount moved (results: 1, 1, the new count)."""
+    cache.add(pipe, POST, flatten(post), ms(post["createdAt"]), [ALL, by_user(post["userId"])])
+    _index(pipe, post, post)
+    users.count(pipe, post["userId"], "postsCount", 1)
 
 
 def update(pipe, post: dict, fields: dict) -> None:
     """Change `fields` of `post` (as read before); lists and audience move only for fields given."""
-    post_id = post["_id"]
-    index.restore(pipe, POST, post_id, flatten(post))
     if fields:
-        index.patch(pipe, key(post_id), fields)
-    audience = f"{post['userId']}:{fields['privacy']}" if "privacy" in fields else "="
-    run_script(pipe, _index, [key(post_id), AUDIENCE, COUNTS, IMAGES, VIDEOS],
-                 [post_id, audience, ms(post["createdAt"]), *_flags(post, fields)])
+        cache.patch(pipe, POST, post["_id"], flatten(fields))
+    _index(pipe, post, fields)
 
 
-def delete(pipe, post: dict, now_ms: float, user_key: str) -> None:
-    """Delete the post and decrement its author's postsCount (in `user_key`) once, even if raced."""
-    post_id = post["_id"]
-    index.remove(pipe, POST, post_id, now_ms, ALL, [IMAGES, VIDEOS, by_user(post["userId"])],
-                 counter=(user_key, "postsCount"))
-    run_script(pipe, _index, [key(post_id), AUDIENCE, COUNTS, IMAGES, VIDEOS], [post_id, "", 0, "", ""])
-
-
-def restore(pipe, post: dict, encoded: dict | None = None) -> None:
-    """`encoded`: the post's hash as `read_for_change` found it (re-encoding a post costs ~30 µs)."""
-    index.restore(pipe, POST, post["_id"], None if encoded else flatten(post), encoded)
-
-
-def bump_comments(pipe, post_id: str, delta: int) -> None:
-    index.bump(pipe, key(post_id), COMMENTS_COUNT, delta)
+def delete(pipe, post: dict, now_ms: float) -> None:
+    """Delete the post and decrement its author's postsCount once, even if raced (the result:
+    the new count, None if it was gone already)."""
+    cache.remove(pipe, POST, post["_id"], now_ms, ALL, [IMAGES, VIDEOS, by_user(post["userId"])],
+                 counter=users.counter(post["userId"], "postsCount"), complete=INDEX.name)
+    _index(pipe, post, {}, drop=True)

@@ -1,26 +1,51 @@
 """The `posts` collection."""
 from __future__ import annotations
 
+from typing import AsyncIterator
+
 from pymongo import IndexModel
 
-from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
+from mysocial.core import mongo
+from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, save_doc
 
 COLLECTION = "posts"
 INDEXES = {COLLECTION: [IndexModel([("createdAt", -1)]), IndexModel([("userId", 1), ("createdAt", -1)])]}
+WITH_IMAGE = {"$or": [{"imgId": {"$nin": ["", None]}}, {"gifUrl": {"$nin": ["", None]}}]}
+WITH_VIDEO = {"videoId": {"$nin": ["", None]}}
 
 
 async def find(db, post_id: str) -> dict | None:
-    if not is_oid(post_id):
-        return None
-    return from_mongo(await db[COLLECTION].find_one(live({"_id": oid(post_id)})))
+    return await find_live(db[COLLECTION], post_id)
 
 
-async def index_entries(db) -> list[dict]:
-    """What the Redis lists need of every live post (rebuilds them after a Redis loss)."""
+async def index_rows(db) -> AsyncIterator[dict]:
+    """What the Redis lists need of every live post, streamed (rebuilds them after a Redis loss)."""
     fields = {"_id": 1, "userId": 1, "privacy": 1, "imgId": 1, "gifUrl": 1, "videoId": 1, "createdAt": 1}
-    return [from_mongo(d) for d in await db[COLLECTION].find(live({}), fields).to_list(None)]
+    async for d in db[COLLECTION].find(live({}), fields).batch_size(SCAN_BATCH):
+        yield from_mongo(d)
 
 
-def save(db, post_id: str, doc: dict | None, version: int) -> bool:
-    stored = to_mongo(doc, ids=("_id", "userId")) if doc else None
-    return versioned_upsert(db[COLLECTION], {"_id": oid(post_id)}, stored, version)
+def visible_to(reader: str, hidden: set[str], following: set[str]) -> dict:
+    """The posts `reader` may see, as a query (the rule of the library's post_page)."""
+    return {"$or": [{"userId": oid(reader)},
+                    {"privacy": "Public", "userId": {"$nin": [oid(u) for u in hidden]}},
+                    {"privacy": "Followers", "userId": {"$in": [oid(u) for u in following - hidden]}}]}
+
+
+async def page(db, listing: dict, reader: str, hidden: set[str], following: set[str], gone: list[str],
+               size: int) -> tuple[list[tuple[str, float]], dict]:
+    """The newest `size` posts of `listing` the reader may see, as (id, createdAt ms), from
+    MongoDB (while Redis rebuilds its lists), and the query that selects them all;
+    `gone`: posts deleted lately, whose tombstone may not be stored yet."""
+    query = live({"$and": [listing, visible_to(reader, hidden, following), {"_id": {"$nin": [oid(g) for g in gone]}}]})
+    docs = await db[COLLECTION].find(query, {"_id": 1, "createdAt": 1}).sort([("createdAt", -1), ("_id", -1)]) \
+        .limit(size).to_list(size)
+    return [(str(d["_id"]), d["createdAt"].timestamp() * 1000) for d in docs], query
+
+
+async def count(db, query: dict) -> int:
+    return await mongo.count(db[COLLECTION], query)
+
+
+async def save(db, post_id: str, doc: dict | None, version: int) -> bool:
+    return await save_doc(db[COLLECTION], post_id, doc, version, ("_id", "userId"))

@@ -1,8 +1,9 @@
 """Sessions in Redis: `session:<id>` hash (the user, when it started, was last used and ends, the
 user agent and address it signed in from) and `sessions:<userId>`, the user's sessions by start
-time (an index, see mysocial.core.index). Documents like any other: written through the write
-path, persisted by a worker, read through from MongoDB after an eviction; an ended session is
-removed (and remembered in `gone:session`), so its tokens are refused at once everywhere.
+time (the index `sessions:<userId>`, see mysocial.core.indexes). Documents like any other:
+written through the write path, persisted by a worker, read through from MongoDB after an
+eviction; an ended session is removed (and remembered in `gone:session`), so its tokens are
+refused at once everywhere.
 """
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import time
 from aiohttp import web
 from bson import ObjectId
 
-from mysocial.core import index
+from mysocial.core import cache, indexes
 from mysocial.core.appkeys import MONGO
-from mysocial.core.cache import Kind, doc, read_many
 from mysocial.core.mongo import now_iso
 from mysocial.core.reads import Read
 from mysocial.sessions import store
@@ -21,20 +21,10 @@ from mysocial.sessions import store
 AGENT_MAX = 300
 TOUCH_EVERY_MS = 5 * 60 * 1000  # lastUsedAt moves at most this often (a write per request would cost)
 
-
-def key(session_id: str) -> str:
-    return f"session:{session_id}"
-
-
-def of_user(user_id: str) -> str:
-    return f"sessions:{user_id}"
-
-
-SESSION = Kind("session", key)
-
-
-def _load(app: web.Application):
-    return lambda sid: store.find(app[MONGO], sid)
+SESSION = cache.kind("session", "session:", lambda app, sid: store.find(app[MONGO], sid))
+key = SESSION.key
+LISTED = indexes.listing("sessions:", "sessions", SESSION.gone, lambda app, user_id: store.entries(app[MONGO], user_id))
+of_user = LISTED.key
 
 
 def new(user_id: str, user_agent: str, ip: str, ttl: int) -> dict:
@@ -45,7 +35,7 @@ def new(user_id: str, user_agent: str, ip: str, ttl: int) -> dict:
 
 def read(app: web.Application, session_id: str) -> Read:
     """The session, as a `Read` (read through from MongoDB after an eviction)."""
-    return doc(SESSION, session_id, _load(app))
+    return cache.doc(SESSION, session_id)
 
 
 def live(session: dict | None, user_id: str, now_ms: float | None = None) -> bool:
@@ -58,24 +48,19 @@ def stale(session: dict, now_ms: float) -> bool:
     return now_ms - session.get("lastUsedAt", 0) > TOUCH_EVERY_MS
 
 
-async def ready(app: web.Application, user_id: str) -> None:
-    await index.ensure_loaded(app, SESSION, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
-
-
 async def of(app: web.Application, user_id: str) -> list[dict]:
     """The user's sessions, newest first."""
-    ids = await index.ids(app, SESSION, of_user(user_id), lambda: store.entries(app[MONGO], user_id))
-    return await read_many(app, SESSION, ids, _load(app))
+    return await cache.get_many(app, SESSION, await LISTED.ids(app, user_id))
 
 
 def add(pipe, session: dict) -> None:
-    index.add(pipe, SESSION, session, index.ms(session["createdAt"]), [of_user(session["userId"])])
+    cache.add(pipe, SESSION, session, cache.ms(session["createdAt"]), [of_user(session["userId"])])
 
 
 def touch(pipe, session: dict, now_ms: int) -> None:
-    index.patch(pipe, key(session["_id"]), {"lastUsedAt": now_ms})
+    cache.patch(pipe, SESSION, session["_id"], {"lastUsedAt": now_ms})
 
 
 def remove(pipe, session: dict, now_ms: float) -> None:
-    """End it (the user's index must be loaded: `ready`); the result is None if it had ended already."""
-    index.remove(pipe, SESSION, session["_id"], now_ms, of_user(session["userId"]))
+    """End it; the result is None if it had ended already."""
+    cache.remove(pipe, SESSION, session["_id"], now_ms, of_user(session["userId"]), complete=of_user(session["userId"]))

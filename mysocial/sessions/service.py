@@ -6,7 +6,7 @@ import time
 from aiohttp import web
 
 from mysocial.core import realtime
-from mysocial.core.appkeys import BATCH, SETTINGS
+from mysocial.core.appkeys import SETTINGS
 from mysocial.core.writepath import Change, commit
 from mysocial.sessions import cache
 
@@ -25,7 +25,6 @@ def opened(request: web.Request, user_id: str) -> dict:
 async def end(app: web.Application, user_id: str, keep: str | None = None, only: str | None = None) -> int:
     """End the user's sessions — `only` that one, or all but `keep` — refusing their tokens at
     once and disconnecting their sockets on every instance. Returns how many ended."""
-    await cache.ready(app, user_id)
     sessions = [s for s in await cache.of(app, user_id)
                 if s["_id"] != keep and (only is None or s["_id"] == only)]
     if not sessions:
@@ -36,11 +35,11 @@ async def end(app: web.Application, user_id: str, keep: str | None = None, only:
         for session in sessions:
             cache.remove(pipe, session, now_ms)
 
-    await commit(app[BATCH], write, [change(s["_id"], ended=True) for s in sessions])
+    await commit(app, write, [change(s["_id"], ended=True) for s in sessions])
     for session in sessions:
         await realtime.disconnect_room(app, realtime.session_room(session["_id"]))
     return len(sessions)
 
 
 async def touch(app: web.Application, session: dict, now_ms: int) -> None:
-    await commit(app[BATCH], lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])
+    await commit(app, lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.blocks import cache as blocks
+from mysocial.graph import cache as graph
 from mysocial.core.errors import NotFound
 from mysocial.core.reads import read_all
 from mysocial.users import cache, views
@@ -15,7 +15,7 @@ async def visible(app: web.Application, reader: str, user_id: str) -> dict:
     """The whole document (for projecting further, e.g. posts' authors), after the rule held."""
     if user_id == reader:
         return await cache.require(app, user_id)
-    user, blocked = await read_all(app, cache.read(app, user_id), blocks.blocked_between(reader, user_id))
+    user, blocked = await read_all(app, cache.read(app, user_id), graph.blocked_between(reader, user_id))
     if user is None or blocked:
         raise NotFound("User not found")
     return user

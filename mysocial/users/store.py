@@ -2,32 +2,37 @@
 from __future__ import annotations
 
 import re
+from typing import AsyncIterator
 
-from pymongo import IndexModel
+from pymongo import DESCENDING, IndexModel
 
-from mysocial.core.mongo import from_mongo, is_oid, live, oid, to_mongo, versioned_upsert
+from mysocial.core import mongo
+from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, to_mongo, versioned_upsert
 
 COLLECTION = "users"
-INDEXES = {COLLECTION: [IndexModel("authId"), IndexModel("username")]}
+INDEXES = {COLLECTION: [IndexModel("authId"), IndexModel("username"), IndexModel([("createdAt", DESCENDING)])]}
 
 
 async def find(db, user_id: str) -> dict | None:
-    if not is_oid(user_id):
-        return None
-    return from_mongo(await db[COLLECTION].find_one(live({"_id": oid(user_id)})))
+    return await find_live(db[COLLECTION], user_id)
 
 
-async def find_by_auth(db, auth_id: str) -> dict | None:
-    return from_mongo(await db[COLLECTION].find_one(live({"authId": oid(auth_id)})))
+async def index_rows(db) -> AsyncIterator[tuple[str, float, str]]:
+    """(userId, sign-up ms, username) of every user, streamed: rebuilds the Redis indexes."""
+    async for d in db[COLLECTION].find(live({}), {"_id": 1, "username": 1, "createdAt": 1}).batch_size(SCAN_BATCH):
+        yield str(d["_id"]), d["createdAt"].timestamp() * 1000 if d.get("createdAt") else 0, d["username"]
 
 
-async def index_entries(db) -> list[tuple[str, str, float]]:
-    """(userId, username, createdAt ms) of every user: rebuilds the Redis indexes."""
-    cursor = db[COLLECTION].find(live({}), {"_id": 1, "username": 1, "createdAt": 1})
-    return [
-        (str(d["_id"]), d["username"], d["createdAt"].timestamp() * 1000 if d.get("createdAt") else 0)
-        for d in await cursor.to_list(None)
-    ]
+async def page(db, skip: int, size: int, exclude: str) -> tuple[list[str], int]:
+    """What the users index answers, from MongoDB (while Redis rebuilds it)."""
+    query = live({"_id": {"$ne": oid(exclude)}})
+    docs = await db[COLLECTION].find(query, {"_id": 1}).sort("createdAt", -1).skip(skip).limit(size).to_list(size)
+    return [str(d["_id"]) for d in docs], await mongo.count(db[COLLECTION], query)
+
+
+async def some(db, count: int) -> list[str]:
+    docs = await db[COLLECTION].find(live({}), {"_id": 1}).sort("createdAt", -1).limit(count).to_list(count)
+    return [str(d["_id"]) for d in docs]
 
 
 async def search(db, query: str, limit: int) -> list[dict]:
@@ -36,10 +41,6 @@ async def search(db, query: str, limit: int) -> list[dict]:
     return [from_mongo(d) for d in docs]
 
 
-def save(db, user_id: str, doc: dict | None, version: int) -> bool:
+async def save(db, user_id: str, doc: dict | None, version: int) -> bool:
     stored = to_mongo(doc, ids=("_id", "authId")) if doc else None
-    return versioned_upsert(db[COLLECTION], {"_id": oid(user_id)}, stored, version)
-
-
-def find_sync(db, user_id: str) -> dict | None:
-    return from_mongo(db[COLLECTION].find_one(live({"_id": oid(user_id)})))
+    return await versioned_upsert(db[COLLECTION], {"_id": oid(user_id)}, stored, version)

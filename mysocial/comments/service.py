@@ -1,0 +1,100 @@
+"""What the comment routes do: add, list, edit and delete one's own."""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from bson import ObjectId
+
+import queues
+from mysocial.comments import cache
+from mysocial.core.errors import Forbidden, NotFound
+from mysocial.core.functions import Refused
+from mysocial.core.mongo import now_iso
+from mysocial.core.writepath import Change, commit
+from mysocial.graph import cache as graph
+from mysocial.posts import access, cache as posts
+from mysocial.users import cache as users
+
+NOT_FOUND = "Comment not found"
+
+
+def _changes(comment_id: str, post_id: str, deleted: bool = False) -> list[Change]:
+    return [Change("comment", comment_id, (cache.key(comment_id),), deleted),
+            Change("post", post_id, (posts.key(post_id),))]
+
+
+async def visible(app: web.Application, reader: str, post_id: str) -> list[dict]:
+    """The post's comments the reader may see (the post must be visible to them)."""
+    post = await access.readable(app, reader, post_id)
+    hidden = await graph.hidden_from(app, reader)
+    return [c for c in await cache.for_post(app, post["_id"]) if c.get("userId") not in hidden]
+
+
+async def of(app: web.Application, post_id: str, comment_id: str) -> dict:
+    """The comment, which must belong to the post."""
+    comment = await cache.get(app, comment_id)
+    if comment is None or comment["postId"] != post_id:
+        raise NotFound(NOT_FOUND)
+    return comment
+
+
+async def single(app: web.Application, reader: str, post_id: str, comment_id: str) -> dict:
+    post = await access.readable(app, reader, post_id)
+    comment = await of(app, post["_id"], comment_id)
+    if comment.get("userId") in await graph.hidden_from(app, reader):
+        raise NotFound(NOT_FOUND)
+    return comment
+
+
+async def _mine(app: web.Application, me: str, post_id: str, comment_id: str) -> dict:
+    comment = await of(app, post_id, comment_id)
+    if comment["userId"] != me:
+        raise Forbidden("You can only change your own comments")
+    return comment
+
+
+async def add(app: web.Application, me: dict, post_id: str, text: str) -> dict:
+    post = await access.reachable(app, me["userId"], post_id)
+    user = await users.require(app, me["userId"])
+    comment = {
+        "_id": str(ObjectId()), "postId": post["_id"], "userId": user["_id"], "username": user["username"],
+        "avatarColor": user["avatarColor"], "profilePicture": user.get("profilePicture", ""),
+        "comment": text, "userTo": post["userId"], "createdAt": now_iso(),
+    }
+    note = access.notice(post, me, "comments", comment["_id"], f"{user['username']} commented on your post.",
+                         comment=comment["comment"])
+    note = note and queues.stamp(note)  # one notification however often the commit is tried
+    [count] = await commit(app, lambda pipe: cache.add(pipe, comment), _changes(comment["_id"], post["_id"]),
+                           extra=(lambda pipe: queues.notify(pipe, note)) if note else None)
+    if isinstance(count, Refused):
+        raise NotFound(access.NOT_FOUND)
+    await access.emit(app, "update comment", {**comment, "commentsCount": count}, await access.audience(app, post))
+    return comment
+
+
+async def edit(app: web.Application, me: str, post_id: str, comment_id: str, text: str) -> dict:
+    post = await access.reachable(app, me, post_id)
+    comment = await _mine(app, me, post_id, comment_id)
+    [done] = await commit(app, lambda pipe: cache.edit(pipe, comment, text), _changes(comment["_id"], post_id))
+    if isinstance(done, Refused):
+        raise NotFound(NOT_FOUND)
+    updated = await cache.get(app, comment["_id"]) or {**comment, "comment": text}
+    current = await posts.get(app, post_id) or post
+    await access.emit(app, "update comment", {**updated, "commentsCount": current["commentsCount"]},
+                      await access.audience(app, current))
+    return updated
+
+
+async def delete(app: web.Application, me: str, post_id: str, comment_id: str) -> None:
+    """One's own comment can be deleted even after a block: only the post must still exist."""
+    post = await posts.get(app, post_id)
+    if post is None:
+        raise NotFound(access.NOT_FOUND)
+    comment = await _mine(app, me, post_id, comment_id)
+    [count] = await commit(app, lambda pipe: cache.delete(pipe, comment, time.time() * 1000),
+                           _changes(comment["_id"], post_id, deleted=True))
+    if count is None or isinstance(count, Refused):
+        raise NotFound(NOT_FOUND)
+    await access.emit(app, "update comment", {"_id": comment["_id"], "postId": post_id, "commentsCount": count,
+                                              "deleted": True}, await access.audience(app, post))

@@ -1,0 +1,113 @@
+-- Posts (mysocial.posts.cache). Index group `posts` (complete:posts): the lists `posts`,
+-- `posts:images`, `posts:videos`, `posts:user:<id>`, the audience hash (post -> "<author>:<privacy>")
+-- and the counts hash ("<privacy>" and "<author>:<privacy>" -> how many), rebuilt together.
+
+-- Move the per-privacy counts with an audience entry.
+local function shift(counts, entry, by)
+  redis.call('HINCRBY', counts, entry, by)
+  redis.call('HINCRBY', counts, string.sub(entry, string.find(entry, ':', 1, true) + 1), by)
+end
+
+-- post_index(post, audience, counts, images, videos; {id, score, audience?, drop?, image?, video?})
+--   -> 1 | false (the post is not cached: nothing to list)
+-- List or unlist the post in the image and video lists (`image`, `video`: true, false, or absent
+-- to leave), set its audience entry (`audience`) or remove it (`drop`), moving the counts.
+local function post_index(keys, argv)
+  local a = args(argv)
+  if not a.drop and redis.call('EXISTS', keys[1]) == 0 then return false end
+  local function list(flag, set)
+    if flag == true then redis.call('ZADD', set, a.score, a.id) elseif flag == false then redis.call('ZREM', set, a.id) end
+  end
+  list(a.image, keys[4])
+  list(a.video, keys[5])
+  local old = redis.call('HGET', keys[2], a.id)
+  if a.drop then
+    if old then shift(keys[3], old, -1); redis.call('HDEL', keys[2], a.id) end
+    return 1
+  end
+  if not given(a.audience) or old == a.audience then return 1 end
+  if old then shift(keys[3], old, -1) end
+  shift(keys[3], a.audience, 1)
+  redis.call('HSET', keys[2], a.id, a.audience)
+  return 1
+end
+
+-- posts_merge(posts, posts:images, posts:videos, posts:audience, posts:counts, gone:post,
+--             posts:user:<author>...; {entries: [[id, score, author slot, "<author>:<privacy>",
+--             image, video], ...]}) -> how many were added
+-- One chunk of the posts group's rebuild: a post already listed (written since) or gone is skipped.
+local function posts_merge(keys, argv)
+  local a = args(argv)
+  local added = 0
+  for _, e in ipairs(a.entries) do
+    local id, score = e[1], e[2]
+    if not redis.call('ZSCORE', keys[6], id) and redis.call('ZADD', keys[1], 'NX', score, id) == 1 then
+      added = added + 1
+      redis.call('ZADD', keys[e[3]], score, id)
+      if e[5] then redis.call('ZADD', keys[2], score, id) end
+      if e[6] then redis.call('ZADD', keys[3], score, id) end
+      if redis.call('HSETNX', keys[4], id, e[4]) == 1 then shift(keys[5], e[4], 1) end
+    end
+  end
+  return added
+end
+
+-- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
+--           following:<reader>, complete:posts, complete:blocks, complete:follows:<reader>;
+--           {reader, skip, size, total, partial}) -> {ids, total or false} | REFUSED incomplete
+-- The posts of `list` the reader may see (Public: everyone; Followers: the author's followers and
+-- the author; Private: the author; nobody across a block), newest first, `skip` then `size`;
+-- with `total`, how many the reader may see in all, from the counts. With `partial`, while the
+-- posts group is being rebuilt: what it holds so far, as id, score, id, score... and no total.
+local function post_page(keys, argv)
+  local a = args(argv)
+  for i = a.partial and 8 or 7, 9 do
+    if not complete(keys[i]) then return refuse('incomplete', string.sub(keys[i], 10)) end
+  end
+  local reader = a.reader
+  local hidden = graph_hidden(keys[4], keys[5], reader)
+  local follows = {}
+  local function visible(entry)
+    if not entry then return false end
+    local sep = string.find(entry, ':', 1, true)
+    local author, privacy = string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1)
+    if author == reader then return true end
+    if hidden[author] then return false end
+    if privacy == 'Public' then return true end
+    if privacy ~= 'Followers' then return false end
+    if follows[author] == nil then follows[author] = graph_follows(keys[6], author) end
+    return follows[author]
+  end
+  local page, taken, seen, start, chunk = {}, 0, 0, 0, math.min(math.max(4 * a.size, 64), 1000)
+  while taken < a.size do
+    local flat = redis.call('ZREVRANGE', keys[1], start, start + chunk - 1, 'WITHSCORES')
+    if #flat == 0 then break end
+    local ids = {}
+    for i = 1, #flat, 2 do ids[#ids + 1] = flat[i] end
+    local entries = redis.call('HMGET', keys[2], unpack(ids))
+    for i, id in ipairs(ids) do
+      if taken < a.size and visible(entries[i]) then
+        seen = seen + 1
+        if seen > a.skip then
+          taken = taken + 1
+          page[#page + 1] = id
+          if a.partial then page[#page + 1] = flat[2 * i] end
+        end
+      end
+    end
+    start = start + chunk
+  end
+  local total = false
+  if a.total and not a.partial then
+    local function count(field) return tonumber(redis.call('HGET', keys[3], field) or '0') end
+    total = count('Public') + count(reader .. ':Followers') + count(reader .. ':Private')
+    for u in pairs(hidden) do total = total - count(u .. ':Public') end
+    for _, u in ipairs(redis.call('ZRANGE', keys[6], 0, -1)) do
+      if not hidden[u] and u ~= reader then total = total + count(u .. ':Followers') end
+    end
+  end
+  return {page, total}
+end
+
+register{'post_index', post_index, 'posts_merge', posts_merge}
+register({'post_page', post_page}, true)

@@ -1,0 +1,45 @@
+"""What the notification routes do (the worker creates them: workers.notifications)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from mysocial.core import realtime
+from mysocial.core.errors import NotFound
+from mysocial.core.writepath import Change, commit
+from mysocial.graph import cache as graph
+from mysocial.notifications import cache
+from mysocial.users import cache as users
+
+NOT_FOUND = "Notification not found"
+
+
+async def listing(app: web.Application, user_id: str) -> list[dict]:
+    """The recipient's notifications in wire form (what GET /notifications answers and
+    `insert notification` carries)."""
+    hidden = await graph.hidden_from(app, user_id)
+    docs = [d for d in await cache.get_many(app, await cache.ids(app, user_id)) if d.get("userFrom") not in hidden]
+    senders = {u["_id"]: u for u in await users.get_many(app, dict.fromkeys(d["userFrom"] for d in docs))}
+    return cache.present(docs, senders)
+
+
+async def _mine(app: web.Application, me: str, notification_id: str) -> None:
+    if not await cache.contains(app, me, notification_id):
+        raise NotFound(NOT_FOUND)
+
+
+async def mark_read(app: web.Application, me: str, notification_id: str) -> None:
+    await _mine(app, me, notification_id)
+    [result] = await commit(app, lambda pipe: cache.mark_read(pipe, me, notification_id),
+                            [Change("notification", notification_id, (cache.key(notification_id),))])
+    if result != 1:
+        raise NotFound(NOT_FOUND)
+    await realtime.emit_to(app, "update notification", notification_id, [me])
+
+
+async def delete(app: web.Application, me: str, notification_id: str) -> None:
+    await _mine(app, me, notification_id)
+    [removed] = await commit(app, lambda pipe: cache.remove(pipe, me, notification_id),
+                             [Change("notification", notification_id, deleted=True)])
+    if removed is None:
+        raise NotFound(NOT_FOUND)
+    await realtime.emit_to(app, "delete notification", notification_id, [me])
