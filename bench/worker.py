@@ -8,6 +8,7 @@ queues once and prints `{"jobs": n, "seconds": s}` as JSON on stdout.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ import redis
 
 from mysocial import config
 from mysocial.core import logs
+from mysocial.core.appkeys import MONGO
 from queues import QUEUES
 from workers import context, runner
 
@@ -33,15 +35,15 @@ class SlowCollection:
         if name not in WRITES:
             return attr
 
-        def slowed(*args, **kwargs):
-            time.sleep(self._delay)
-            return attr(*args, **kwargs)
+        async def slowed(*args, **kwargs):
+            await asyncio.sleep(self._delay)
+            return await attr(*args, **kwargs)
 
         return slowed
 
 
 class SlowDatabase:
-    """Wraps a PyMongo-like database: every write method sleeps `delay` seconds first."""
+    """Wraps PyMongo's async database: every write method waits `delay` seconds first."""
 
     def __init__(self, db, delay: float):
         self._db, self._delay = db, delay
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     logs.setup(settings.log_level, settings.log_format)
     ctx = context.init(settings)
     if args.delay_ms:
-        ctx.db = SlowDatabase(ctx.db, args.delay_ms / 1000)
+        ctx.app[MONGO] = SlowDatabase(ctx.app[MONGO], args.delay_ms / 1000)
     queues = args.queues.split(",")
     jobs = queued(ctx.redis, queues)
     workers = [runner.make_worker(settings, queues, name=f"bench-{n}-{time.time_ns()}") for n in range(args.threads)]

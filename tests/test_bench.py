@@ -143,15 +143,21 @@ def test_slowed_database_delays_writes_only(monkeypatch):
     calls, slept = [], []
 
     class Collection:
-        def replace_one(self, *a, **k):
+        async def replace_one(self, *a, **k):
             calls.append("replace_one")
 
-        def find_one(self, *a, **k):
+        async def find_one(self, *a, **k):
             calls.append("find_one")
 
-    monkeypatch.setattr(worker.time, "sleep", slept.append)
-    db = worker.SlowDatabase({"posts": Collection()}, 0.2)
-    db["posts"].find_one({})
-    assert slept == []
-    db["posts"].replace_one({}, {})
+    async def sleep(seconds):
+        slept.append(seconds)
+
+    async def scenario():
+        db = worker.SlowDatabase({"posts": Collection()}, 0.2)
+        await db["posts"].find_one({})
+        assert slept == []
+        await db["posts"].replace_one({}, {})
+
+    monkeypatch.setattr(worker.asyncio, "sleep", sleep)
+    asyncio.run(scenario())
     assert slept == [0.2] and calls == ["find_one", "replace_one"]
