@@ -21,6 +21,7 @@ from mysocial.images.routes import routes as image_routes
 from mysocial.notifications.routes import routes as notification_routes
 from mysocial.posts.routes import routes as post_routes
 from mysocial.reactions.routes import routes as reaction_routes
+from mysocial.sessions.routes import routes as session_routes
 from mysocial.sessions import guard
 from mysocial.users.routes import routes as user_routes
 from mysocial.posts import cache as posts
@@ -51,7 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
     for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes,
-                   graph_routes, notification_routes, chat_routes):
+                   graph_routes, notification_routes, chat_routes, session_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     openapi.attach(app)

@@ -56,7 +56,9 @@ class Settings:
     instance: str = field(default_factory=socket.gethostname)
     cache_ttl: int = 7 * 24 * 3600
     reconcile_after: int = 60
-    token_ttl: int = 7 * 24 * 3600
+    token_ttl: int = 2 * 3600  # the access token (a JWT)
+    refresh_ttl: int = 90 * 24 * 3600  # a session without use ends after this
+    refresh_grace: int = 30  # a rotated refresh token still answers this long (concurrent refreshes)
     bcrypt_rounds: int = 10
     rate_limit: int = 300
     auth_rate_limit: int = 10
@@ -110,7 +112,9 @@ def load(env: dict | None = None) -> Settings:
         instance=env.get("INSTANCE_NAME") or socket.gethostname(),
         cache_ttl=_int(env, "CACHE_TTL", 7 * 24 * 3600),
         reconcile_after=_int(env, "RECONCILE_AFTER", 60),
-        token_ttl=_int(env, "TOKEN_TTL", 7 * 24 * 3600),
+        token_ttl=_int(env, "TOKEN_TTL", 2 * 3600),
+        refresh_ttl=_int(env, "REFRESH_TTL", 90 * 24 * 3600),
+        refresh_grace=_int(env, "REFRESH_GRACE", 30),
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 10),
         rate_limit=_int(env, "RATE_LIMIT", 300),
         auth_rate_limit=_int(env, "AUTH_RATE_LIMIT", 10),

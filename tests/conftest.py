@@ -228,6 +228,13 @@ async def sockets():
 
 
 
+async def until_disconnected(sock: SocketUser, timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while sock.sio.connected:
+        assert asyncio.get_running_loop().time() < deadline, "the socket was not disconnected"
+        await asyncio.sleep(0.02)
+
+
 async def settle(settings: Settings, *users: SocketUser) -> None:
     """Wait until every event emitted so far to these users has arrived.
 

@@ -40,7 +40,8 @@ def test_every_function_in_the_library_is_covered_here(r):
     described = [dict(zip(f[::2], f[1::2])) for f in listed[b"functions"]]
     names = {f[b"name"].decode() for f in described}
     assert len(names) > 30
-    assert {f[b"name"] for f in described if b"no-writes" in f[b"flags"]} == {b"post_page"}, "read-only: may run on a replica"
+    assert {f[b"name"] for f in described if b"no-writes" in f[b"flags"]} == {b"post_page", b"cursor_page"}, \
+        "read-only: may run on a replica"
     tested = {name.removeprefix("test_").split("__")[0] for name in globals() if name.startswith("test_")}
     assert names <= tested, f"functions without a test: {sorted(names - tested)}"
 
@@ -180,6 +181,24 @@ def test_index_hold(r):
     assert r.pttl("rebuild:x") <= 100
     assert fcall(r, "index_hold", ["rebuild:x"], {"token": "mine", "ms": 60_000}) == 1
     assert r.pttl("rebuild:x") > 50_000
+
+
+def test_cursor_page(r):
+    def page(**named):
+        return [m.decode() for m in fcall(r, "cursor_page", ["list", "complete:list"],
+                                          {"limit": 2, "max_at": None, "since_at": None, **named})]
+
+    assert refusal(r, "cursor_page", ["list", "complete:list"], {"limit": 2}) == "incomplete list"
+    r.set("complete:list", 1)
+    r.zadd("list", {"a": 1000, "b": 2000, "c": 2000, "d": 3000, "e": 4000})  # c after b: same ms, id order
+    assert page() == ["e", "d"]
+    assert page(max="d") == ["c", "b"] and page(max="b") == ["a"] and page(max="a") == []
+    assert page(since="a") == ["e", "d"], "since: the newest of those newer"
+    assert page(min="a") == ["c", "b"] and page(min="c") == ["e", "d"], "min: those just after it"
+    assert page(max="e", since="b") == ["d", "c"] and page(max="d", min="a", limit=5) == ["c", "b"]
+    assert page(max="c", since="b") == []
+    assert page(max="gone", max_at=2500) == ["c", "b"], "a deleted bound stands at its time"
+    assert page(min="gone", since_at=2500) == ["e", "d"]
 
 
 # --- core modules ----------------------------------------------------------------
@@ -536,3 +555,24 @@ def test_chat_fill_conversation(r):
     assert not r.exists("chat:conv:c:unread:a")
     assert fcall(r, "chat_fill_conversation", keys, {"unread": [[[3, "m3"]], []]}, "seq", "1") is None
     assert r.hget("chat:conv:c", "seq") == b"2" and not r.exists("chat:conv:c:unread:a"), "cached: left alone"
+
+
+# --- sessions ----------------------------------------------------------------------------
+
+def test_session_rotate(r):
+    def rotate(generation: int, now: int):
+        return fcall(r, "session_rotate", ["session:s"], {"generation": generation, "now": now, "grace_ms": 30_000,
+                                                          "expires": now + 1_000_000})
+
+    assert refusal(r, "session_rotate", ["session:s"], {"generation": 0, "now": 1, "grace_ms": 1, "expires": 2}) \
+        == "missing session:s"
+    r.hset("session:s", mapping={"refreshGen": 0, "rotatedAt": 0, "lastUsedAt": 5, "expiresAt": 10})
+    assert rotate(0, 100_000) == [b"rotated", 1]
+    assert rotate(0, 110_000) == [b"grace", 1], "a concurrent refresh gets the same next token"
+    assert rotate(1, 120_000) == [b"rotated", 2]
+    assert rotate(1, 200_000) == [b"reused", 2], "spent, outside the grace window"
+    assert rotate(0, 121_000) == [b"reused", 2], "two generations back is a reuse, whenever"
+    assert rotate(5, 121_000) == [b"reused", 2]
+    stored = r.hgetall("session:s")
+    assert (stored[b"refreshGen"], stored[b"rotatedAt"], stored[b"lastUsedAt"], stored[b"expiresAt"]) == \
+        (b"2", b"120000", b"120000", b"1120000"), "only a rotation writes"

@@ -13,7 +13,7 @@ from mysocial.app import create_app
 from mysocial.core import realtime, security
 from mysocial.core.appkeys import SIO
 from mysocial.users.views import PUBLIC
-from tests.conftest import PNG, SocketUser, redis_state, settle
+from tests.conftest import PNG, SocketUser, redis_state, settle, until_disconnected
 from tests.social import API, Member, call, connect, join, socket_url
 
 EVIL = "http://evil.example"
@@ -198,13 +198,6 @@ async def test_sign_out_ends_that_session_over_rest_and_sockets(instances, socke
     await a.server.app[SIO].emit("test marker", "to every socket")
     await again.wait_for("test marker")
     assert again.events == [("test marker", "to every socket")], "the old token makes a guest: it gets nothing"
-
-
-async def until_disconnected(sock: SocketUser, timeout: float = 5) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while sock.sio.connected:
-        assert asyncio.get_running_loop().time() < deadline, "the socket was not disconnected"
-        await asyncio.sleep(0.02)
 
 
 async def test_password_change_ends_the_other_sessions_and_a_reset_ends_all(client, sockets, settings, drain):

@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from mysocial.core.openapi import doc
-from mysocial.auth.schemas import CurrentUserAnswer, SignedInAnswer, SignedOutAnswer
 from mysocial.auth import service
-from mysocial.auth.schemas import ForgotSchema, ResetSchema, SigninSchema, SignupSchema
+from mysocial.auth.schemas import (CurrentUserAnswer, ForgotSchema, RefreshedAnswer, RefreshSchema, ResetSchema,
+                                   SignedInAnswer, SignedOutAnswer, SigninSchema, SignupSchema)
 from mysocial.core import security
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.http import body, json_response
@@ -16,8 +16,10 @@ from mysocial.users import cache as users
 routes = web.RouteTableDef()
 
 
-def signed_in(request: web.Request, message: str, user: dict, token: str, status: int) -> web.Response:
-    response = json_response({"message": message, "user": user, "token": token}, status=status)
+def signed_in(request: web.Request, message: str, signed: tuple[dict, str, str], status: int) -> web.Response:
+    user, token, refresh_token = signed
+    response = json_response({"message": message, "user": user, "token": token, "refreshToken": refresh_token},
+                             status=status)
     security.set_session(response, request.app[SETTINGS], token)
     return response
 
@@ -25,15 +27,21 @@ def signed_in(request: web.Request, message: str, user: dict, token: str, status
 @routes.post("/signup")
 @doc("Sign up: the user, a token and the session cookie", body=SignupSchema, answer=SignedInAnswer, status=201, auth=False)
 async def signup(request: web.Request) -> web.Response:
-    user, token = await service.signup(request, await body(request, SignupSchema))
-    return signed_in(request, "User created successfully", user, token, 201)
+    return signed_in(request, "User created successfully", await service.signup(request, await body(request, SignupSchema)), 201)
 
 
 @routes.post("/signin")
 @doc("Sign in: the user, a token and the session cookie", body=SigninSchema, answer=SignedInAnswer, auth=False)
 async def signin(request: web.Request) -> web.Response:
-    user, token = await service.signin(request, await body(request, SigninSchema))
-    return signed_in(request, "User login successfully", user, token, 200)
+    return signed_in(request, "User login successfully", await service.signin(request, await body(request, SigninSchema)), 200)
+
+
+@routes.post("/token/refresh")
+@doc("A new access token and the next refresh token (the one given is spent; reusing a spent one "
+     "outside the grace window ends its session)", body=RefreshSchema, answer=RefreshedAnswer, auth=False, errors=(401,))
+async def refresh(request: web.Request) -> web.Response:
+    token, refresh_token = await service.refresh(request.app, (await body(request, RefreshSchema))["refreshToken"])
+    return json_response({"token": token, "refreshToken": refresh_token})
 
 
 @routes.get("/signout")
@@ -53,9 +61,7 @@ async def current_user(request: web.Request) -> web.Response:
     user = await users.get(request.app, me["userId"])
     if user is None:
         return json_response({"token": None, "isUser": False, "user": None})
-    settings = request.app[SETTINGS]
-    token = security.token_from(settings, request.cookies, request.headers.get("Authorization"))
-    return json_response({"token": token, "isUser": True, "user": user})
+    return json_response({"token": guard.token(request), "isUser": True, "user": user})
 
 
 @routes.post("/forgot-password")

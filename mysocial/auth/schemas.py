@@ -55,9 +55,16 @@ class ResetSchema(Body):
             raise ValidationError("Passwords should match", "confirmPassword")
 
 
+class RefreshSchema(Body):
+    refreshToken = string(required=True, max=200, messages={
+        "string.base": "Refresh token must be of type string", "string.empty": "Refresh token is a required field",
+        "string.max": "Refresh token is invalid"})
+
+
 # Answers (mysocial.core.answers) -------------------------------------------------------------
 
-SignedInAnswer = answer("SignedInAnswer", user=fields.Nested(UserDoc, required=True), token=text())
+SignedInAnswer = answer("SignedInAnswer", user=fields.Nested(UserDoc, required=True), token=text(), refreshToken=text())
+RefreshedAnswer = Out.from_dict({"token": text(), "refreshToken": text()}, name="RefreshedAnswer")
 SignedOutAnswer = answer("SignedOutAnswer", user=fields.Dict(required=True), token=fields.String(required=True))
 CurrentUserAnswer = Out.from_dict({"token": maybe_text(), "isUser": fields.Boolean(required=True),
                                    "user": fields.Nested(UserDoc, allow_none=True, required=True)},

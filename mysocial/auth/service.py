@@ -13,10 +13,10 @@ from mysocial.auth import cache
 from mysocial.core import security
 from mysocial.core.appkeys import BATCH, MEDIA, SETTINGS
 from mysocial.core.cache import ms
-from mysocial.core.errors import BadRequest
+from mysocial.core.errors import BadRequest, NotAuthorized
 from mysocial.core.mongo import now_iso
 from mysocial.core.writepath import Change, commit
-from mysocial.sessions import cache as session_cache, service as sessions
+from mysocial.sessions import cache as session_cache, service as sessions, tokens
 from mysocial.users import cache as users
 
 INVALID = "Invalid credentials"
@@ -37,12 +37,28 @@ def new_user(user_id: str, auth_id: str, uid: str, username: str, email: str, co
 
 
 def token_for(settings, user: dict, session: dict) -> str:
+    """An access token (a JWT of TOKEN_TTL seconds) of `session`."""
     claims = {k: user[k] for k in ("uId", "email", "username", "avatarColor")}
     return security.make_token(settings, claims | {"userId": user["_id"], "sid": session["_id"]})
 
 
-async def signup(request: web.Request, data: dict) -> tuple[dict, str]:
-    """The new user and a token of a new session; 400 `Invalid credentials` if the name or the
+def signed_in(settings, user: dict, session: dict) -> tuple[dict, str, str]:
+    """The user, an access token and the first refresh token of a new session."""
+    return user, token_for(settings, user, session), tokens.make(settings, session, 0)
+
+
+async def refresh(app: web.Application, refresh_token: object) -> tuple[str, str]:
+    """A new access token and the next refresh token (mysocial.sessions.service.refresh)."""
+    session, generation = await sessions.refresh(app, refresh_token)
+    user = await users.get(app, session["userId"])
+    if user is None:
+        raise NotAuthorized(security.INVALID)
+    settings = app[SETTINGS]
+    return token_for(settings, user, session), tokens.make(settings, session, generation)
+
+
+async def signup(request: web.Request, data: dict) -> tuple[dict, str, str]:
+    """The new user and the tokens of a new session (`signed_in`); 400 `Invalid credentials` if the name or the
     e-mail is taken."""
     app = request.app
     username, email = data["username"].capitalize(), data["email"].lower()
@@ -71,10 +87,10 @@ async def signup(request: web.Request, data: dict) -> tuple[dict, str]:
     except BaseException:
         await cache.release(app, username, email)
         raise
-    return user, token_for(app[SETTINGS], user, session)
+    return signed_in(app[SETTINGS], user, session)
 
 
-async def signin(request: web.Request, data: dict) -> tuple[dict, str]:
+async def signin(request: web.Request, data: dict) -> tuple[dict, str, str]:
     app = request.app
     auth_id = await cache.id_by_username(app, data["username"])
     auth = await cache.get(app, auth_id) if auth_id else None
@@ -85,7 +101,8 @@ async def signin(request: web.Request, data: dict) -> tuple[dict, str]:
         raise BadRequest(INVALID)
     session = sessions.opened(request, user["_id"])
     await commit(app, lambda pipe: session_cache.add(pipe, session), [sessions.change(session["_id"])])
-    return user, token_for(app[SETTINGS], user, session)
+    await sessions.started(app, session)
+    return signed_in(app[SETTINGS], user, session)
 
 
 async def forgot_password(app: web.Application, email: str) -> None:

@@ -167,6 +167,11 @@ def now_iso() -> str:
     return _plain(datetime.now(timezone.utc))
 
 
+def iso(ms: float) -> str:
+    """A time in epoch milliseconds as the documents' ISO text."""
+    return _plain(datetime.fromtimestamp(ms / 1000, timezone.utc))
+
+
 
 
 def edge_id(a: str, b: str) -> str:

@@ -17,7 +17,7 @@ from mysocial.core.errors import ApiError
 from mysocial.core.reads import Read, plain
 
 WINDOW = 60
-STRICT = frozenset({"/api/v1/signin", "/api/v1/signup", "/api/v1/forgot-password"})
+STRICT = frozenset({"/api/v1/signin", "/api/v1/signup", "/api/v1/forgot-password", "/api/v1/token/refresh"})
 STRICT_PREFIXES = ("/api/v1/reset-password/",)
 EXEMPT_PREFIXES = ("/health", "/metrics", "/socket.io", "/media/")
 MESSAGE = "Too many requests. Please try again later."

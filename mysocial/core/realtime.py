@@ -292,7 +292,8 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer, 
         address = environ.get("REMOTE_ADDR") or "unknown"
         budget = ratelimit.limit("socket", f"ip:{address}", settings.socket_rate_limit)
         token = security.token_from(settings, cookies, header)
-        claims, session, counts = await authenticate(app, token, (ratelimit.count(budget),) if budget else ())
+        claims, session, counts = await authenticate(app, token, (ratelimit.count(budget),) if budget else (),
+                                                     cookie=not header and security.COOKIE in cookies)
         if budget and ratelimit.over(budget, counts[0]):
             raise socketio.exceptions.ConnectionRefusedError(ratelimit.MESSAGE)
         if claims is None:

@@ -57,34 +57,40 @@ def make_token(settings: Settings, claims: dict) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _verified(secret: str, token: str) -> dict:
-    return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "userId"]})
+    return jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "userId"], "verify_exp": False})
 
 
-def read_token(settings: Settings, token: str) -> dict:
+def read_token(settings: Settings, token: str, expired_ok: bool = False) -> dict:
     """Claims of a valid token. Its signature is checked once and remembered (decoding costs
-    about as much as a Redis round trip, on every request); expiry is checked on every use."""
+    about as much as a Redis round trip, on every request); expiry is checked on every use
+    (`expired_ok`: not at all — a session cookie's token, which its live session renews)."""
     try:
         claims = _verified(settings.jwt_secret, token)
     except jwt.PyJWTError:
         raise NotAuthorized(INVALID) from None
-    if claims["exp"] <= time.time():
+    if claims["exp"] <= time.time() and not expired_ok:
         raise NotAuthorized(INVALID)
     return dict(claims)
 
 
-def _sign(key: str, value: str) -> str:
+def renewed_token(settings: Settings, claims: dict) -> str:
+    """The same claims with a new lifetime."""
+    return make_token(settings, {k: v for k, v in claims.items() if k not in ("iat", "exp")})
+
+
+def sign(key: str, value: str) -> str:
     digest = hmac.new(key.encode(), value.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def seal_cookie(settings: Settings, token: str) -> str:
     """`<jwt>~<sig>`: signed with the first cookie key, so keys can be rotated."""
-    return f"{token}~{_sign(settings.cookie_keys[0], token)}"
+    return f"{token}~{sign(settings.cookie_keys[0], token)}"
 
 
 def open_cookie(settings: Settings, value: str) -> str | None:
     token, _, sig = value.rpartition("~")
-    if token and any(hmac.compare_digest(sig, _sign(key, token)) for key in settings.cookie_keys):
+    if token and any(hmac.compare_digest(sig, sign(key, token)) for key in settings.cookie_keys):
         return token
     return None
 
@@ -108,7 +114,7 @@ def set_session(response: web.StreamResponse, settings: Settings, token: str) ->
     response.set_cookie(
         COOKIE,
         seal_cookie(settings, token),
-        max_age=settings.token_ttl,
+        max_age=settings.refresh_ttl,
         httponly=True,
         secure=settings.production,
         samesite=settings.cookie_samesite,

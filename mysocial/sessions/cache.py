@@ -1,5 +1,5 @@
 """Sessions in Redis: `session:<id>` hash (the user, when it started, was last used and ends, the
-user agent and address it signed in from) and `sessions:<userId>`, the user's sessions by start
+user agent and address it signed in from, and its refresh tokens' salt and generation) and `sessions:<userId>`, the user's sessions by start
 time (the index `sessions:<userId>`, see mysocial.core.indexes). Documents like any other:
 written through the write path, persisted by a worker, read through from MongoDB after an
 eviction; an ended session is removed (and remembered in `gone:session`), so its tokens are
@@ -7,14 +7,15 @@ refused at once everywhere.
 """
 from __future__ import annotations
 
+import secrets
 import time
 
 from aiohttp import web
 from bson import ObjectId
 
-from mysocial.core import cache, indexes
+from mysocial.core import cache, functions, indexes
 from mysocial.core.appkeys import MONGO
-from mysocial.core.mongo import now_iso
+from mysocial.core.mongo import iso, now_iso
 from mysocial.core.reads import Read
 from mysocial.sessions import store
 
@@ -28,9 +29,19 @@ of_user = LISTED.key
 
 
 def new(user_id: str, user_agent: str, ip: str, ttl: int) -> dict:
+    """A session that ends after `ttl` seconds without use. `refreshSalt` keys its refresh tokens
+    (mysocial.sessions.tokens); `refreshGen` is the generation of the one that is current."""
     now_ms = int(time.time() * 1000)
     return {"_id": str(ObjectId()), "userId": user_id, "createdAt": now_iso(), "lastUsedAt": now_ms,
-            "expiresAt": now_ms + ttl * 1000, "userAgent": (user_agent or "")[:AGENT_MAX], "ip": ip or ""}
+            "expiresAt": now_ms + ttl * 1000, "userAgent": (user_agent or "")[:AGENT_MAX], "ip": ip or "",
+            "refreshSalt": secrets.token_urlsafe(24), "refreshGen": 0, "rotatedAt": 0}
+
+
+def public(session: dict, current: str | None) -> dict:
+    """What its owner sees of a session (never the salt)."""
+    return {"id": session["_id"], "createdAt": session["createdAt"], "lastUsedAt": iso(session["lastUsedAt"]),
+            "userAgent": session.get("userAgent", ""), "ip": session.get("ip", ""),
+            "current": session["_id"] == current}
 
 
 def read(app: web.Application, session_id: str) -> Read:
@@ -57,8 +68,17 @@ def add(pipe, session: dict) -> None:
     cache.add(pipe, SESSION, session, cache.ms(session["createdAt"]), [of_user(session["userId"])])
 
 
-def touch(pipe, session: dict, now_ms: int) -> None:
-    cache.patch(pipe, SESSION, session["_id"], {"lastUsedAt": now_ms})
+def touch(pipe, session: dict, now_ms: int, expires_ms: int | None = None) -> None:
+    """Used now (and, with `expires_ms`, lives until then: a renewal)."""
+    fields = {"lastUsedAt": now_ms} | ({"expiresAt": expires_ms} if expires_ms else {})
+    cache.patch(pipe, SESSION, session["_id"], fields)
+
+
+def rotate(pipe, session_id: str, generation: int, now_ms: int, grace_ms: int, expires_ms: int) -> None:
+    """Spend the refresh token of `generation` (the library's session_rotate: its result is
+    [b'rotated'|b'grace'|b'reused', the generation to answer with])."""
+    functions.call(pipe, "session_rotate", [key(session_id)],
+                   {"generation": generation, "now": now_ms, "grace_ms": grace_ms, "expires": expires_ms})
 
 
 def remove(pipe, session: dict, now_ms: float) -> None:

@@ -3,6 +3,11 @@
 A token opens requests only while its session lives (mysocial.sessions.cache): sign-out, a
 password change or a reset ends sessions, and their tokens are refused at once, everywhere.
 The session's read and the rate-limit count share one batched round trip.
+
+The session cookie renews itself: its token is taken even expired (the cookie is signed, and
+only a live session opens requests), and once under half of TOKEN_TTL is left the answer sets
+a cookie with a new token and the session lives REFRESH_TTL from then. A bearer token is taken
+only unexpired; its holder refreshes it with its refresh token (`POST /token/refresh`).
 """
 from __future__ import annotations
 
@@ -18,12 +23,14 @@ from mysocial.core.reads import Read, plain, read_all
 from mysocial.sessions import cache, service
 
 SESSION = web.RequestKey("session", dict)
+RENEWED = web.RequestKey("renewed", str)
 _NONE = plain(lambda pipe: None, 0, lambda replies: None)
 
 
-def claims_of(app: web.Application, token: str | None) -> dict | None:
-    """The claims of a well-signed, unexpired token (None without a token; 401 for a bad one)."""
-    return security.read_token(app[SETTINGS], token) if token else None
+def claims_of(app: web.Application, token: str | None, cookie: bool = False) -> dict | None:
+    """The claims of a well-signed, unexpired token — or, from the session `cookie`, expired
+    (None without a token; 401 for a bad one)."""
+    return security.read_token(app[SETTINGS], token, expired_ok=cookie) if token else None
 
 
 def session_read(app: web.Application, claims: dict) -> Read:
@@ -41,11 +48,12 @@ async def opened(app: web.Application, claims: dict, session: dict | None) -> bo
     return True
 
 
-async def authenticate(app: web.Application, token: str | None, extra: tuple[Read, ...] = ()) -> tuple[dict | None, dict | None, list]:
+async def authenticate(app: web.Application, token: str | None, extra: tuple[Read, ...] = (),
+                       cookie: bool = False) -> tuple[dict | None, dict | None, list]:
     """(claims, session, the `extra` reads' values) in one round trip; (None, None, …) when the token
     is missing, bad or its session has ended."""
     try:
-        claims = claims_of(app, token)
+        claims = claims_of(app, token, cookie)
     except NotAuthorized:
         claims = None
     reads = (*extra, *((session_read(app, claims),) if claims else ()))
@@ -65,8 +73,9 @@ async def guard(request: web.Request, handler):
         return await handler(request)
     app = request.app
     token = security.token_from(app[SETTINGS], request.cookies, request.headers.get("Authorization"))
+    cookie = security.by_cookie(request)
     try:
-        claims = claims_of(app, token)
+        claims = claims_of(app, token, cookie)
     except NotAuthorized as exc:
         request[security.AUTH_ERROR] = exc
         claims = None
@@ -79,9 +88,22 @@ async def guard(request: web.Request, handler):
         if await opened(app, claims, values[-1]):
             request[security.CLAIMS] = claims
             request[SESSION] = values[-1]
+            if cookie and claims["exp"] - time.time() < app[SETTINGS].token_ttl / 2:
+                await service.renew(app, values[-1], int(time.time() * 1000))
+                request[RENEWED] = security.renewed_token(app[SETTINGS], claims)
         else:
             request[security.AUTH_ERROR] = NotAuthorized(security.INVALID)
-    return await handler(request)
+    response = await handler(request)
+    if RENEWED in request and security.COOKIE not in response.cookies:  # sign-out clears it instead
+        security.set_session(response, app[SETTINGS], request[RENEWED])
+    return response
+
+
+def token(request: web.Request) -> str | None:
+    """The caller's token (the renewed one, if the cookie's was renewed)."""
+    if RENEWED in request:
+        return request[RENEWED]
+    return security.token_from(request.app[SETTINGS], request.cookies, request.headers.get("Authorization"))
 
 
 def current(request: web.Request) -> str | None:

@@ -1,4 +1,5 @@
-"""Starting and ending sessions: what sign-in, sign-out, a password change and a reset do."""
+"""Starting, renewing and ending sessions: what sign-in, a refresh, sign-out, a password change
+and a reset do."""
 from __future__ import annotations
 
 import time
@@ -7,8 +8,14 @@ from aiohttp import web
 
 from mysocial.core import realtime
 from mysocial.core.appkeys import SETTINGS
+from mysocial.core.errors import NotAuthorized
+from mysocial.core.functions import Refused
+from mysocial.core.reads import read_one
+from mysocial.core.security import INVALID
 from mysocial.core.writepath import Change, commit
-from mysocial.sessions import cache
+from mysocial.sessions import cache, tokens
+
+MAX_PER_USER = 10  # signing in once more ends the least recently used
 
 
 def change(session_id: str, ended: bool = False) -> Change:
@@ -19,7 +26,49 @@ def opened(request: web.Request, user_id: str) -> dict:
     """A new session for `user_id`, from the request's user agent and address (not yet stored:
     `cache.add` it in the sign-in's own commit)."""
     return cache.new(user_id, request.headers.get("User-Agent", ""), request.remote or "",
-                     request.app[SETTINGS].token_ttl)
+                     request.app[SETTINGS].refresh_ttl)
+
+
+async def started(app: web.Application, session: dict) -> None:
+    """After `session` was stored: end the user's least recently used sessions beyond MAX_PER_USER."""
+    sessions = await cache.of(app, session["userId"])
+    if len(sessions) > MAX_PER_USER:
+        for old in sorted(sessions, key=lambda s: s.get("lastUsedAt", 0))[:len(sessions) - MAX_PER_USER]:
+            if old["_id"] != session["_id"]:
+                await end(app, session["userId"], only=old["_id"])
+
+
+async def refresh(app: web.Application, token: object) -> tuple[dict, int]:
+    """Spend a refresh token: (its session, the generation of the token to hand out). A token of an
+    ended session, a forged one, or a spent one outside the grace window answers 401; a spent one
+    (correctly signed) also ends its session, the whole token family, on every instance."""
+    parsed = tokens.parse(token)
+    if parsed is None:
+        raise NotAuthorized(INVALID)
+    session_id, generation, mac = parsed
+    settings = app[SETTINGS]
+    session = await read_one(app, cache.read(app, session_id))
+    now_ms = int(time.time() * 1000)
+    if session is None or not cache.live(session, session.get("userId"), now_ms) \
+            or not tokens.genuine(settings, session, generation, mac):
+        raise NotAuthorized(INVALID)
+    expires = now_ms + settings.refresh_ttl * 1000
+    (answer,) = await commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
+                                                            settings.refresh_grace * 1000, expires),
+                             [change(session_id)])
+    if isinstance(answer, Refused):  # ended meanwhile
+        raise NotAuthorized(INVALID)
+    outcome, current = answer[0].decode(), int(answer[1])
+    if outcome == "reused":
+        await end(app, session["userId"], only=session_id)
+        raise NotAuthorized(INVALID)
+    return session, current
+
+
+async def renew(app: web.Application, session: dict, now_ms: int) -> None:
+    """A cookie session's renewal: it lives REFRESH_TTL from now."""
+    expires = now_ms + app[SETTINGS].refresh_ttl * 1000
+    await commit(app, lambda pipe: cache.touch(pipe, session, now_ms, expires), [change(session["_id"])])
 
 
 async def end(app: web.Application, user_id: str, keep: str | None = None, only: str | None = None) -> int:

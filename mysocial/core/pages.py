@@ -1,0 +1,77 @@
+"""Cursor pages (Mastodon's convention) over a sorted-set index of ids by creation time.
+
+`?limit=&max_id=&since_id=&min_id=`: `limit` 20 by default, 40 at most; `max_id`: only older
+than that id; `since_id`: only newer (the newest `limit` of them); `min_id`: only newer, the
+`limit` just after it (scrolling up without a gap). Items come newest first; the answer's
+`Link` header names the next (`rel="next"`, older) and previous (`rel="prev"`, newer) pages.
+
+The order is the index's: (score, id), so pages never overlap nor skip while items are added. A
+cursor id no longer in the index (deleted) is placed by the time its ObjectId carries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from bson import ObjectId
+from yarl import URL
+
+from mysocial.core import functions
+from mysocial.core.errors import BadRequest
+from mysocial.core.mongo import is_oid
+from mysocial.core.reads import Read, plain
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+BOUNDS = ("max_id", "since_id", "min_id")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    limit: int = DEFAULT_LIMIT
+    max_id: str | None = None
+    since_id: str | None = None
+    min_id: str | None = None
+
+
+def cursor(request: web.Request) -> Cursor:
+    """The cursor of the request's query; 400 in the contract's shape for a bad one."""
+    query = request.query
+    raw = query.get("limit", "")
+    if raw == "":
+        limit = DEFAULT_LIMIT
+    elif raw.isascii() and raw.isdigit() and len(raw) <= 4 and int(raw) > 0:
+        limit = min(int(raw), MAX_LIMIT)
+    else:
+        raise BadRequest("Invalid limit")
+    bounds = {}
+    for name in BOUNDS:
+        value = query.get(name)
+        if value is not None and not is_oid(value):
+            raise BadRequest(f"Invalid {name}")
+        bounds[name] = value
+    return Cursor(limit, **bounds)
+
+
+def _place(bound: str | None) -> float | None:
+    """Where an id no longer listed would be: the end of the second its ObjectId was made in."""
+    return ObjectId(bound).generation_time.timestamp() * 1000 + 999 if bound else None
+
+
+def page(index: str, marker: str, at: Cursor) -> Read:
+    """The ids of one page of `index` (complete while `marker` exists), as a `Read` whose value is
+    the ids or a `Refused` (incomplete)."""
+    named = {"limit": at.limit, "max": at.max_id, "since": at.since_id, "min": at.min_id,
+             "max_at": _place(at.max_id), "since_at": _place(at.since_id or at.min_id)}
+    return plain(lambda pipe: functions.call(pipe, "cursor_page", [index, marker], named), 1,
+                 lambda replies: replies[0] if isinstance(replies[0], functions.Refused)
+                 else [m.decode() for m in replies[0]])
+
+
+def link(request: web.Request, ids: list[str], at: Cursor) -> dict:
+    """The `Link` header of a page of `ids` (none for an empty page)."""
+    if not ids:
+        return {}
+    url = URL(str(request.url)).with_query({k: v for k, v in request.query.items() if k not in BOUNDS})
+    base = url.update_query(limit=at.limit)
+    return {"Link": f'<{base.update_query(max_id=ids[-1])}>; rel="next", <{base.update_query(min_id=ids[0])}>; rel="prev"'}
