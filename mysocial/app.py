@@ -20,6 +20,7 @@ from mysocial.health.routes import routes as health_routes
 from mysocial.images.routes import routes as image_routes
 from mysocial.notifications.routes import routes as notification_routes
 from mysocial.posts.routes import routes as post_routes
+from mysocial.moderation.routes import routes as moderation_routes
 from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.sessions.routes import routes as session_routes
 from mysocial.sessions import guard
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
     for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes,
-                   graph_routes, notification_routes, chat_routes, session_routes):
+                   graph_routes, notification_routes, chat_routes, session_routes, moderation_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     openapi.attach(app)

@@ -5,6 +5,7 @@ import argparse
 import gc
 import logging
 import os
+import sys
 
 from mysocial import config
 from mysocial.core import logs
@@ -85,6 +86,22 @@ def serve(settings: config.Settings) -> None:
     run_api(create_app(settings), settings, f"API listening on {settings.host}:{settings.port} ({settings.env})")
 
 
+def grant(settings: config.Settings, username: str, role: str) -> tuple[int, str]:
+    """Give a user a role through the write path (a worker persists it); (exit status, message)."""
+    from mysocial.core.errors import ApiError
+    from mysocial.moderation import service
+    from workers import context
+
+    ctx = context.Context(settings)
+    try:
+        granted = ctx.run(service.grant(ctx.app, username, role))
+    except ApiError as exc:
+        return 1, f"mysocial: {exc.message}\n"
+    finally:
+        ctx.close()
+    return 0, f"{granted['username']} ({granted['userId']}) is now {granted['role']}\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="mysocial")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +120,10 @@ def main(argv: list[str] | None = None) -> None:
             p.add_argument("--workers", type=int, default=2, help="worker threads")
             p.add_argument("--fresh", action="store_true", help="start with empty data (deletes .mysocial/)")
     sub.add_parser("migrate", help="create every MongoDB index (idempotent)")
+    admin = sub.add_parser("admin", help="staff roles: `mysocial admin grant USERNAME admin|moderator|user`")
+    admin.add_argument("action", choices=["grant"])
+    admin.add_argument("username")
+    admin.add_argument("role", choices=["admin", "moderator", "user"])
     seed = sub.add_parser("seed", help="create a realistic data set through the API")
     seed.add_argument("--url", help="API base URL (default: run the API in this process)")
     for option, default in (("users", 20), ("posts", 3), ("follows", 5), ("reactions", 40),
@@ -116,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     except config.ConfigError as exc:
         parser.exit(2, f"mysocial: {exc}\n")
     logs.setup(settings.log_level, settings.log_format)
-    needs_mongo = args.command in ("serve", "worker", "scheduler", "migrate") or (
+    needs_mongo = args.command in ("serve", "worker", "scheduler", "migrate", "admin") or (
         args.command == "seed" and not args.url)
     if needs_mongo and not settings.mongo_url:
         parser.exit(2, f"mysocial: MONGO_URL is not set: `{args.command}` needs a MongoDB server "
@@ -152,6 +173,11 @@ def main(argv: list[str] | None = None) -> None:
 
         made = asyncio.run(migrate.run(settings))
         logging.getLogger("mysocial").info("indexes in place: %s", ", ".join(made))
+    elif args.command == "admin":
+        status, message = grant(settings, args.username, args.role)
+        if status:
+            parser.exit(status, message)
+        sys.stdout.write(message)
     elif args.command == "dev":
         from mysocial import dev
 

@@ -63,6 +63,7 @@ class Settings:
     rate_limit: int = 300
     auth_rate_limit: int = 10
     socket_rate_limit: int = 60
+    report_rate_limit: int = 5
     cookie_samesite: str = "Lax"
     reuse_port: bool = False
     metrics_token: str = ""
@@ -119,6 +120,7 @@ def load(env: dict | None = None) -> Settings:
         rate_limit=_int(env, "RATE_LIMIT", 300),
         auth_rate_limit=_int(env, "AUTH_RATE_LIMIT", 10),
         socket_rate_limit=_int(env, "SOCKET_RATE_LIMIT", 60),
+        report_rate_limit=_int(env, "REPORT_RATE_LIMIT", 5),
         cookie_samesite=_choice(env, "COOKIE_SAMESITE", ("Lax", "Strict", "None"), "Lax"),
         reuse_port=_choice(env, "REUSE_PORT", ("0", "1"), "0") == "1",
         metrics_token=env.get("METRICS_TOKEN", ""),

@@ -104,6 +104,8 @@ def start(settings: Settings, workers: int = 2, fresh: bool = False) -> Settings
         log.info("media files are stored under %s and served at %s/media/", settings.media_dir, settings.api_url)
     if not settings.sendgrid_api_key:
         log.info("e-mails are written to the outbox folder %s", settings.outbox_dir)
+    log.info("to make a user an admin, while this runs: REDIS_URL=%s MONGO_URL=%s mysocial admin grant USERNAME admin",
+             settings.redis_url, settings.mongo_url)
 
     from workers import runner, scheduler
 

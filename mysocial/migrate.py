@@ -15,13 +15,14 @@ from mysocial.chat import store as chat
 from mysocial.comments import store as comments
 from mysocial.graph import store as graph
 from mysocial.images import store as images
+from mysocial.moderation import store as moderation
 from mysocial.notifications import store as notifications
 from mysocial.posts import store as posts
 from mysocial.reactions import store as reactions
 from mysocial.sessions import store as sessions
 from mysocial.users import store as users
 
-STORES = (auth, users, sessions, posts, reactions, comments, images, graph, notifications, chat)
+STORES = (auth, users, sessions, posts, reactions, comments, images, graph, notifications, chat, moderation)
 
 
 def indexes() -> dict[str, list[IndexModel]]:

@@ -26,7 +26,7 @@ from mysocial.core.mongo import now_iso
 
 QUEUES = (
     "auth", "user", "post", "reaction", "comment", "follower", "blocked",
-    "notification", "image", "chat", "email", "maintenance",
+    "notification", "image", "chat", "email", "moderation", "maintenance",
 )
 RETRY_INTERVALS = [2, 10, 60]
 JOB_TIMEOUT = 60
@@ -36,7 +36,8 @@ FAILURE_TTL = 7 * 24 * 3600
 PERSIST: dict[str, str] = {
     "auth": "auth", "user": "user", "session": "auth", "post": "post", "reaction": "reaction",
     "comment": "comment", "image": "image", "message": "chat", "conversation": "chat", "follow": "follower",
-    "block": "blocked", "notification": "notification",
+    "block": "blocked", "notification": "notification", "account": "moderation", "report": "moderation",
+    "audit": "moderation",
 }
 PERSIST_ONE = "workers.persist.persist"
 PERSIST_MANY = "workers.persist.persist_many"
@@ -157,7 +158,7 @@ def notify(pipe, notification: dict) -> str:
     """Ask the notification worker to create (store, cache, emit, maybe e-mail) one notification.
 
     `notification`: userTo, userFrom, notificationType (comments | reactions |
-    follows | messages), message, entityId, createdItemId, and optionally
+    follows | messages | moderation), message, entityId, createdItemId, and optionally
     comment, reaction, post, imgId, imgVersion, gifUrl. The job drops it when
     userTo is userFrom or either blocks the other (checked when it runs).
     """

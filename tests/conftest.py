@@ -88,6 +88,7 @@ def settings(redis_port, mongo_url, tmp_path) -> Settings:
         rate_limit=100_000,
         auth_rate_limit=100_000,
         socket_rate_limit=100_000,
+        report_rate_limit=100_000,
     )
     context.init(s)
     yield s
@@ -226,6 +227,13 @@ async def sockets():
     for user in made:
         await user.close()
 
+
+
+async def until(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        await asyncio.sleep(0.02)
 
 
 async def until_disconnected(sock: SocketUser, timeout: float = 5) -> None:

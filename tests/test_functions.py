@@ -384,7 +384,8 @@ def test_posts_merge(r):
 
 def page_keys(reader: str) -> list[str]:
     return ["posts", "posts:audience", "posts:counts", f"blocked:{reader}", f"blockedby:{reader}",
-            f"following:{reader}", "complete:posts", "complete:blocks", f"complete:follows:{reader}"]
+            f"following:{reader}", "accounts:suspended", "accounts:limited", "complete:posts", "complete:blocks",
+            f"complete:follows:{reader}", "complete:accounts:suspended", "complete:accounts:limited"]
 
 
 def test_post_page(r):
@@ -394,6 +395,9 @@ def test_post_page(r):
     assert refusal(r, "post_page", page_keys("me"), named) == "incomplete blocks"
     r.set("complete:blocks", 1)
     r.set("complete:follows:me", 1)
+    assert refusal(r, "post_page", page_keys("me"), named) == "incomplete accounts:suspended"
+    r.set("complete:accounts:suspended", 1)
+    r.set("complete:accounts:limited", 1)
     posts = {"mine-private": "me:Private", "public": "x:Public", "friend-followers": "f:Followers",
              "stranger-followers": "s:Followers", "stranger-private": "s:Private", "blocked-public": "b:Public"}
     for n, (pid, audience) in enumerate(posts.items()):
@@ -410,6 +414,26 @@ def test_post_page(r):
     flat, total = fcall(r, "post_page", page_keys("me"), {**named, "partial": True})
     assert flat == [b"friend-followers", b"2", b"public", b"1", b"mine-private", b"0"] and total is None, \
         "while the posts are rebuilt: what Redis holds, with scores"
+
+
+def test_post_page__moderation(r):
+    for marker in ("posts", "blocks", "follows:me", "accounts:suspended", "accounts:limited"):
+        r.set(f"complete:{marker}", 1)
+    posts = {"mine-removed": "me:Removed", "removed": "x:Removed", "suspended": "s:Public",
+             "limited-stranger": "l:Public", "limited-friend": "f:Public", "plain": "x:Public"}
+    for n, (pid, audience) in enumerate(posts.items()):
+        r.zadd("posts", {pid: n})
+        r.hset("post:" + pid, "post", j(pid))
+        fcall(r, "post_index", ["post:" + pid, *INDEX[1:]], {"id": pid, "score": n, "audience": audience})
+    r.zadd("following:me", {"f": 1})
+    r.zadd("accounts:suspended", {"s": 1})
+    r.zadd("accounts:limited", {"l": 1, "f": 1})
+    ids, total = fcall(r, "post_page", page_keys("me"), {"reader": "me", "skip": 0, "size": 10, "total": True})
+    assert ids == [b"plain", b"limited-friend", b"mine-removed"] and total == 3, \
+        "taken down: the author's alone; suspended: nobody's; limited: followers only"
+    r.set("complete:follows:s", 1)
+    ids, total = fcall(r, "post_page", page_keys("s"), {"reader": "s", "skip": 0, "size": 10, "total": True})
+    assert ids == [b"plain", b"suspended"] and total == 2, "a suspended user still sees their own"
 
 
 # --- reactions, comments, notifications -----------------------------------------------
@@ -480,6 +504,17 @@ def test_notification_put(r):
     gone = {**named, "member": "notification:m", "id": "m"}
     assert fcall(r, "notification_put", ["notification:m", *keys[1:]], gone, "message", j("x")) == b"gone"
     assert r.zrange("notifications:u", 0, -1) == [b"n"] and not r.exists("notification:m")
+
+
+def test_comment_takedown(r):
+    keys = ["comment:c", "post:p"]
+    assert refusal(r, "comment_takedown", keys, {"down": True, "counter": "commentsCount"}) == "missing comment:c post:p"
+    r.hset("comment:c", "comment", j("hi"))
+    r.hset("post:p", "commentsCount", 3)
+    assert [fcall(r, "comment_takedown", keys, {"down": True, "counter": "commentsCount"}) for _ in range(2)] == [2, None]
+    assert r.hget("comment:c", "takenDown") == b"true"
+    assert fcall(r, "comment_takedown", keys, {"down": False, "counter": "commentsCount"}) == 3
+    assert r.hget("comment:c", "takenDown") == b"false"
 
 
 # --- chat -----------------------------------------------------------------------------
@@ -576,3 +611,76 @@ def test_session_rotate(r):
     stored = r.hgetall("session:s")
     assert (stored[b"refreshGen"], stored[b"rotatedAt"], stored[b"lastUsedAt"], stored[b"expiresAt"]) == \
         (b"2", b"120000", b"120000", b"1120000"), "only a rotation writes"
+
+
+# --- moderation ----------------------------------------------------------------------------
+
+ACCOUNT = ["account:u", "accounts:limited", "accounts:suspended", "complete:accounts:limited",
+           "complete:accounts:suspended", "gone:account:limited", "gone:account:suspended"]
+
+
+def test_account_state(r):
+    base = ["_id", j("u"), "role", j("user"), "state", j("active")]
+    named = {"id": "u", "state": "limited", "now": 5, "base": base}
+    assert refusal(r, "account_state", ACCOUNT, named, "state", j("limited")) == "incomplete accounts:limited"
+    assert not r.exists("account:u")
+    r.set("complete:accounts:limited", 1)
+    r.set("complete:accounts:suspended", 1)
+    r.zadd("gone:account:limited", {"u": 1})
+    assert fcall(r, "account_state", ACCOUNT, named, "state", j("limited")) == b"active", "not cached: stored as base"
+    assert r.hgetall("account:u") == {b"_id": b'"u"', b"role": b'"user"', b"state": b'"limited"'}
+    assert fcall(r, "account_state", ACCOUNT, named, "state", j("limited")) == b"limited"
+    assert r.zrange("accounts:limited", 0, -1) == [b"u"] and not r.exists("gone:account:limited")
+    r.hset("account:u", "role", j("moderator"))
+    suspend = {"id": "u", "state": "suspended", "now": 6, "base": base}
+    assert fcall(r, "account_state", ACCOUNT, suspend, "state", j("suspended"), "reason", j("spam")) == b"limited"
+    assert r.hget("account:u", "role") == b'"moderator"', "cached: the base is not applied"
+    assert not r.exists("accounts:limited") and r.zrange("accounts:suspended", 0, -1) == [b"u"]
+    assert r.zscore("gone:account:limited", "u") == 6, "a rebuild must not bring the limit back"
+    assert fcall(r, "account_state", ACCOUNT, {**suspend, "state": None, "now": 7}, "role", j("admin")) == b"suspended"
+    assert r.zrange("accounts:suspended", 0, -1) == [], "no state given: the account is in no set"
+
+
+def report_keys(rid: str = "r1") -> list[str]:
+    return [f"report:{rid}", "gone:report", "reports:open", "reported:alice", "complete:reports"]
+
+
+def test_report_open(r):
+    named = {"id": "r1", "score": 5, "target": "post:p"}
+    assert refusal(r, "report_open", report_keys(), named, "status", j("open")) == "incomplete reports"
+    r.set("complete:reports", 1)
+    for _ in range(2):
+        assert fcall(r, "report_open", report_keys(), named, "status", j("open")) == 1
+    assert r.zrange("reports:open", 0, -1) == [b"r1"] and r.hgetall("reported:alice") == {b"post:p": b"r1"}
+    again = {"id": "r2", "score": 6, "target": "post:p"}
+    assert refusal(r, "report_open", report_keys("r2"), again, "status", j("open")) == "duplicate r1"
+    assert not r.exists("report:r2")
+    assert fcall(r, "report_open", report_keys("r3"), {"id": "r3", "score": 7, "target": "user:u"}, "status", j("open")) == 1
+
+
+def test_report_status(r):
+    keys = ["report:r1", "reports:open", "reports:resolved", "reported:alice", "complete:reports"]
+    resolve = {"id": "r1", "score": 5, "status": "resolved", "target": "post:p"}
+    assert refusal(r, "report_status", keys, resolve, "status", j("resolved")) == "missing report:r1"
+    r.set("complete:reports", 1)
+    fcall(r, "report_open", report_keys(), {"id": "r1", "score": 5, "target": "post:p"}, "status", j("open"))
+    assert fcall(r, "report_status", keys, resolve, "status", j("resolved")) == 1
+    assert not r.exists("reports:open", "reported:alice") and r.zrange("reports:resolved", 0, -1) == [b"r1"]
+    fcall(r, "report_open", report_keys("r2"), {"id": "r2", "score": 6, "target": "post:p"}, "status", j("open"))
+    reopen = {**resolve, "status": "open"}
+    assert refusal(r, "report_status", keys, reopen, "status", j("open")) == "duplicate r2"
+    assert r.hget("report:r1", "status") == b'"resolved"'
+    fcall(r, "report_status", ["report:r2", *keys[1:]], {**resolve, "id": "r2"}, "status", j("resolved"))
+    assert fcall(r, "report_status", keys, reopen, "status", j("open")) == 1
+    assert r.zrange("reports:open", 0, -1) == [b"r1"] and r.hget("reported:alice", "post:p") == b"r1"
+
+
+def test_reports_merge(r):
+    r.zadd("gone:report", {"deleted": 1})
+    r.zadd("reports:resolved", {"written-since": 9})
+    keys = ["reports:open", "reports:resolved", "gone:report", "reported:alice"]
+    entries = [["o", 1, "open", 4, "post:p"], ["x", 2, "resolved", 4, "post:q"], ["deleted", 3, "open", 4, "user:u"],
+               ["written-since", 4, "open", 4, "post:z"]]
+    assert fcall(r, "reports_merge", keys, {"entries": entries}) == 2
+    assert r.zrange("reports:open", 0, -1) == [b"o"] and r.zrange("reports:resolved", 0, -1) == [b"x", b"written-since"]
+    assert r.hgetall("reported:alice") == {b"post:p": b"o"}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 import aiohttp
@@ -12,15 +11,8 @@ from mysocial.core.cache import Kind, get
 from mysocial.core.appkeys import MONGO
 from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
-from tests.conftest import PNG
+from tests.conftest import PNG, until
 from tests.posts_helpers import KINDS, MP4, call, feed, follow, post, users
-
-
-async def until(condition, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        await asyncio.sleep(0.02)
 
 
 async def world(client, settings) -> dict:

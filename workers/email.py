@@ -17,6 +17,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "<p>Hello {username},</p><p>The password of the account {email} was changed on {date} "
         "from IP address {ipaddress}.</p><p>If this was not you, reset your password now.</p>",
     ),
+    "account-action": ("About your account",
+                       "<p>Hello {username},</p><p>{action}</p><p>Reason: {reason}</p>"
+                       "<p>{date}</p>"),
     "comments": ("Comment notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),
     "reactions": ("Reaction notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),
     "follows": ("Follower notification", "<p>Hello {username},</p><p>{message}</p><p>{header}</p>"),

@@ -19,8 +19,9 @@ from workers import context
 
 log = logging.getLogger("mysocial.notifications")
 
-KINDS = ("comments", "reactions", "follows", "messages")
+KINDS = ("comments", "reactions", "follows", "messages", "moderation")
 HEADERS = {
+    "moderation": "Moderation Notification",
     "comments": "Comment Notification",
     "reactions": "Reaction Notification",
     "follows": "Follower Notification",
@@ -35,6 +36,8 @@ async def _skip(app: web.Application, n: dict) -> str | None:
     to, sender, kind = n.get("userTo"), n.get("userFrom"), n.get("notificationType")
     if kind not in KINDS or not is_oid(to) or not is_oid(sender):
         return "invalid"
+    if kind == "moderation":
+        return None  # from the staff: reaches the user whatever their blocks (it e-mails on its own)
     if to == sender:
         return "self"
     reads = [graph.blocked_between(to, sender)] + ([graph.following(sender, to)] if kind == "follows" else [])
@@ -68,7 +71,7 @@ async def make(app: web.Application, n: dict) -> str:
         return "deleted"  # a retry after the recipient deleted it
     if not await cache.put(app, doc):
         return "deleted"
-    if recipient.get("notifications", {}).get(kind, True) is True and recipient.get("email"):
+    if kind != "moderation" and recipient.get("notifications", {}).get(kind, True) is True and recipient.get("email"):
         context_values = {"username": recipient.get("username", ""), "message": doc["message"], "header": HEADERS[kind]}
         await app[BATCH].transaction(lambda pipe: queues.email(pipe, kind, recipient["email"], context_values,
                                                                key=doc["_id"]))

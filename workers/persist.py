@@ -22,6 +22,7 @@ from mysocial.core.redis import from_hash
 from mysocial.core.writepath import PENDING, PENDING_DELETES, PENDING_SINCE
 from mysocial.graph import cache as graph, store as graph_store
 from mysocial.images import cache as images, store as images_store
+from mysocial.moderation import cache as moderation, store as moderation_store
 from mysocial.notifications import cache as notifications, store as notifications_store
 from mysocial.posts import cache as posts, store as posts_store
 from mysocial.reactions import cache as reactions, store as reactions_store
@@ -63,6 +64,9 @@ PERSISTERS: dict[str, Persister] = {
     "notification": Persister(notifications.state, notifications_store.save, lambda doc_id: (notifications.key(doc_id),)),
     "follow": Persister(graph.follow_state, graph_store.save_follow),
     "block": Persister(graph.block_state, graph_store.save_block),
+    "account": _document(moderation.account_key, moderation_store.save_account),
+    "report": _document(moderation.report_key, moderation_store.save_report),
+    "audit": _document(moderation.audit_key, moderation_store.save_audit),
 }
 
 

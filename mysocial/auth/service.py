@@ -13,9 +13,10 @@ from mysocial.auth import cache
 from mysocial.core import security
 from mysocial.core.appkeys import BATCH, MEDIA, SETTINGS
 from mysocial.core.cache import ms
-from mysocial.core.errors import BadRequest, NotAuthorized
+from mysocial.core.errors import BadRequest, Forbidden, NotAuthorized
 from mysocial.core.mongo import now_iso
 from mysocial.core.writepath import Change, commit
+from mysocial.moderation import service as moderation
 from mysocial.sessions import cache as session_cache, service as sessions, tokens
 from mysocial.users import cache as users
 
@@ -99,6 +100,9 @@ async def signin(request: web.Request, data: dict) -> tuple[dict, str, str]:
     user = await users.get(app, auth["userId"])
     if user is None:
         raise BadRequest(INVALID)
+    refused = await moderation.sign_in_refusal(app, user["_id"])
+    if refused:
+        raise Forbidden(refused)
     session = sessions.opened(request, user["_id"])
     await commit(app, lambda pipe: session_cache.add(pipe, session), [sessions.change(session["_id"])])
     await sessions.started(app, session)

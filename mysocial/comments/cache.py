@@ -38,6 +38,13 @@ def edit(pipe, comment: dict, text: str) -> None:
     cache.patch(pipe, COMMENT, comment["_id"], {"comment": text})
 
 
+def takedown(pipe, comment: dict, down: bool) -> None:
+    """Take the comment down (or restore it): the result is the post's new commentsCount, None if
+    it was so already."""
+    functions.call(pipe, "comment_takedown", [key(comment["_id"]), posts.key(comment["postId"])],
+                   {"down": down, "counter": posts.COMMENTS_COUNT})
+
+
 def delete(pipe, comment: dict, now_ms: float) -> None:
     """The result: the new commentsCount, None if the comment was gone already."""
     post_id = comment["postId"]

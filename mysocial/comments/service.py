@@ -24,11 +24,18 @@ def _changes(comment_id: str, post_id: str, deleted: bool = False) -> list[Chang
             Change("post", post_id, (posts.key(post_id),))]
 
 
+def sees(reader: str, hidden: set[str], comment: dict) -> bool:
+    """Whether `reader` sees `comment`: not across a block or of a suspended user, and one taken
+    down only its author (marked `takenDown`)."""
+    author = comment.get("userId")
+    return author == reader or (author not in hidden and not comment.get("takenDown"))
+
+
 async def visible(app: web.Application, reader: str, post_id: str) -> list[dict]:
     """The post's comments the reader may see (the post must be visible to them)."""
     post = await access.readable(app, reader, post_id)
     hidden = await graph.hidden_from(app, reader)
-    return [c for c in await cache.for_post(app, post["_id"]) if c.get("userId") not in hidden]
+    return [c for c in await cache.for_post(app, post["_id"]) if sees(reader, hidden, c)]
 
 
 async def of(app: web.Application, post_id: str, comment_id: str) -> dict:
@@ -42,7 +49,7 @@ async def of(app: web.Application, post_id: str, comment_id: str) -> dict:
 async def single(app: web.Application, reader: str, post_id: str, comment_id: str) -> dict:
     post = await access.readable(app, reader, post_id)
     comment = await of(app, post["_id"], comment_id)
-    if comment.get("userId") in await graph.hidden_from(app, reader):
+    if not sees(reader, await graph.hidden_from(app, reader), comment):
         raise NotFound(NOT_FOUND)
     return comment
 

@@ -21,7 +21,7 @@ LIBRARY = "mysocial"
 FOLDER = Path(__file__).resolve().parents[1] / "lua"
 # lib.lua's helpers first; a file may use the helpers of those before it.
 ORDER = ("lib", "ledger", "docs", "indexes", "misc", "auth", "users", "graph", "posts", "reactions", "comments",
-         "notifications", "chat", "sessions")
+         "notifications", "chat", "sessions", "moderation")
 
 
 @lru_cache(maxsize=1)

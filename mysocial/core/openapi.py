@@ -28,7 +28,7 @@ DOCS = "/api/docs"
 SPEC = f"{API}/openapi.json"
 ID_PATTERN = "^[0-9a-f]{24}$"
 STATUS_TEXT = {200: "OK", 201: "Created", 400: "Bad input", 401: "No valid session", 403: "Not allowed",
-               404: "Not found", 413: "Body too large", 415: "Body is not JSON", 429: "Rate limited",
+               404: "Not found", 409: "Conflicts with what exists", 413: "Body too large", 415: "Body is not JSON", 429: "Rate limited",
                503: "A store is unreachable"}
 
 

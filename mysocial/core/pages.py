@@ -17,6 +17,7 @@ from bson import ObjectId
 from yarl import URL
 
 from mysocial.core import functions
+from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import BadRequest
 from mysocial.core.mongo import is_oid
 from mysocial.core.reads import Read, plain
@@ -69,9 +70,10 @@ def page(index: str, marker: str, at: Cursor) -> Read:
 
 
 def link(request: web.Request, ids: list[str], at: Cursor) -> dict:
-    """The `Link` header of a page of `ids` (none for an empty page)."""
+    """The `Link` header of a page of `ids` (none for an empty page): absolute URLs under API_URL
+    (what a proxy in front answers on, whatever Host the request came with)."""
     if not ids:
         return {}
-    url = URL(str(request.url)).with_query({k: v for k, v in request.query.items() if k not in BOUNDS})
-    base = url.update_query(limit=at.limit)
+    kept = {k: v for k, v in request.query.items() if k not in BOUNDS}
+    base = URL(request.app[SETTINGS].api_url.rstrip("/") + request.path).with_query(kept).update_query(limit=at.limit)
     return {"Link": f'<{base.update_query(max_id=ids[-1])}>; rel="next", <{base.update_query(min_id=ids[0])}>; rel="prev"'}

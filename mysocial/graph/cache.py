@@ -22,6 +22,7 @@ from mysocial.core.mongo import edge_ends
 from mysocial.core.reads import Read, read_all, read_one
 from mysocial.core.redis import prefixed
 from mysocial.graph import store
+from mysocial.moderation import cache as moderation
 from mysocial.users.cache import key as user_key
 
 GONE_FOLLOW = "gone:follow"
@@ -94,15 +95,33 @@ def _ensured(queue, size: int, convert, names: list[indexes.Index], retry) -> Re
 
 
 def hidden(user_id: str) -> Read:
-    """Everyone `user_id` must not see or reach: whom they block and who blocks them."""
-    return _ensured(lambda pipe: pipe.sunion(blocked_key(user_id), blocked_by_key(user_id)), 1,
-                    lambda values: {m.decode() for m in values[0]}, [BLOCKS], lambda: hidden(user_id))
+    """Everyone `user_id` must not see or reach: whom they block, who blocks them, and suspended
+    users (moderation) but themselves."""
+    return _ensured(lambda pipe: (pipe.sunion(blocked_key(user_id), blocked_by_key(user_id)),
+                                  pipe.zrange(moderation.suspended_key, 0, -1)), 2,
+                    lambda values: {m.decode() for m in (*values[0], *values[1])} - {user_id},
+                    [BLOCKS, moderation.SUSPENDED], lambda: hidden(user_id))
 
 
 def blocked_between(a: str, b: str) -> Read:
-    """True when either user blocks the other."""
-    return _ensured(lambda pipe: (pipe.sismember(blocked_key(a), b), pipe.sismember(blocked_key(b), a)), 2,
-                    lambda values: bool(values[0] or values[1]), [BLOCKS], lambda: blocked_between(a, b))
+    """True when either user blocks the other, or either is suspended."""
+    return _ensured(lambda pipe: (pipe.sismember(blocked_key(a), b), pipe.sismember(blocked_key(b), a),
+                                  pipe.zmscore(moderation.suspended_key, [a, b])), 3,
+                    lambda values: bool(values[0] or values[1] or any(values[2])),
+                    [BLOCKS, moderation.SUSPENDED], lambda: blocked_between(a, b))
+
+
+def limited() -> Read:
+    """The limited users: their Public posts reach only their followers (moderation)."""
+    return moderation.in_state("limited")
+
+
+async def limited_ids(app: web.Application) -> set[str]:
+    return await read_one(app, limited())
+
+
+async def is_limited(app: web.Application, user_id: str) -> bool:
+    return user_id in await limited_ids(app)
 
 
 def blocking(blocker: str, blocked: str) -> Read:
@@ -162,9 +181,11 @@ async def is_following(app: web.Application, follower: str, followee: str) -> bo
 
 def reader_keys(reader: str) -> list[str]:
     """The keys a library function deciding what `reader` may see reads (posts' post_page):
-    blocked, blockedby, following, and the markers of the indexes they belong to."""
-    return [blocked_key(reader), blocked_by_key(reader), following_key(reader), _marker(BLOCKS.name),
-            _marker(follows_index(reader).name)]
+    blocked, blockedby, following, the suspended and the limited users; then the markers of the
+    indexes they belong to."""
+    return [blocked_key(reader), blocked_by_key(reader), following_key(reader), moderation.suspended_key,
+            moderation.limited_key, _marker(BLOCKS.name), _marker(follows_index(reader).name),
+            moderation.SUSPENDED.marker, moderation.LIMITED.marker]
 
 
 # --- writes (inside a write-path transaction) --------------------------------------

@@ -14,4 +14,20 @@ local function comment_add(keys, argv)
   return tonumber(redis.call('HGET', keys[3], a.counter) or '0')
 end
 
-register{'comment_add', comment_add}
+-- comment_takedown(comment, post; {down, counter}) -> the post's comment count | false (no change)
+--   | REFUSED missing
+-- Take a comment down (`down`: true) or restore it: it leaves (or rejoins) the post's count, once.
+local function comment_takedown(keys, argv)
+  local a = args(argv)
+  local missing = {}
+  for i = 1, 2 do
+    if redis.call('EXISTS', keys[i]) == 0 then missing[#missing + 1] = keys[i] end
+  end
+  if #missing > 0 then return refuse('missing', table.concat(missing, ' ')) end
+  local was = redis.call('HGET', keys[1], 'takenDown') == 'true'
+  if was == a.down then return false end
+  redis.call('HSET', keys[1], 'takenDown', a.down and 'true' or 'false')
+  return redis.call('HINCRBY', keys[2], a.counter, a.down and -1 or 1)
+end
+
+register{'comment_add', comment_add, 'comment_takedown', comment_takedown}

@@ -6,11 +6,13 @@
 
 local function edge(a, b) return a .. '-' .. b end
 
--- Who a reader must not see or reach: whom they block and who blocks them (a set as a table).
-local function graph_hidden(blocked_key, blockedby_key, reader)
+-- Who a reader must not see or reach: whom they block, who blocks them, suspended users (a set
+-- as a table).
+local function graph_hidden(blocked_key, blockedby_key, suspended_key, reader)
   local hidden = {}
   for _, u in ipairs(redis.call('SMEMBERS', blocked_key)) do hidden[u] = true end
   for _, u in ipairs(redis.call('SMEMBERS', blockedby_key)) do hidden[u] = true end
+  for _, u in ipairs(redis.call('ZRANGE', suspended_key, 0, -1)) do hidden[u] = true end
   hidden[reader] = nil
   return hidden
 end

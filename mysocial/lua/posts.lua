@@ -53,30 +53,39 @@ local function posts_merge(keys, argv)
 end
 
 -- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
---           following:<reader>, complete:posts, complete:blocks, complete:follows:<reader>;
---           {reader, skip, size, total, partial}) -> {ids, total or false} | REFUSED incomplete
+--           following:<reader>, accounts:suspended, accounts:limited, complete:posts,
+--           complete:blocks, complete:follows:<reader>, complete:accounts:suspended,
+--           complete:accounts:limited; {reader, skip, size, total, partial})
+--   -> {ids, total or false} | REFUSED incomplete
 -- The posts of `list` the reader may see (Public: everyone; Followers: the author's followers and
--- the author; Private: the author; nobody across a block), newest first, `skip` then `size`;
--- with `total`, how many the reader may see in all, from the counts. With `partial`, while the
--- posts group is being rebuilt: what it holds so far, as id, score, id, score... and no total.
+-- the author; Private, and Removed (taken down): the author; nobody across a block, nobody's
+-- but their own of a suspended user; a limited user's Public posts: as Followers), newest
+-- first, `skip` then `size`; with `total`, how many the reader may see in all, from the counts.
+-- With `partial`, while the posts group is being rebuilt: what it holds so far, as id, score,
+-- id, score... and no total.
 local function post_page(keys, argv)
   local a = args(argv)
-  for i = a.partial and 8 or 7, 9 do
+  for i = a.partial and 10 or 9, 13 do
     if not complete(keys[i]) then return refuse('incomplete', string.sub(keys[i], 10)) end
   end
   local reader = a.reader
-  local hidden = graph_hidden(keys[4], keys[5], reader)
+  local hidden = graph_hidden(keys[4], keys[5], keys[7], reader)
+  local limited = {}
+  for _, u in ipairs(redis.call('ZRANGE', keys[8], 0, -1)) do limited[u] = true end
   local follows = {}
+  local function followed(author)
+    if follows[author] == nil then follows[author] = graph_follows(keys[6], author) end
+    return follows[author]
+  end
   local function visible(entry)
     if not entry then return false end
     local sep = string.find(entry, ':', 1, true)
     local author, privacy = string.sub(entry, 1, sep - 1), string.sub(entry, sep + 1)
     if author == reader then return true end
     if hidden[author] then return false end
-    if privacy == 'Public' then return true end
-    if privacy ~= 'Followers' then return false end
-    if follows[author] == nil then follows[author] = graph_follows(keys[6], author) end
-    return follows[author]
+    if privacy == 'Public' and not limited[author] then return true end
+    if privacy ~= 'Followers' and privacy ~= 'Public' then return false end
+    return followed(author)
   end
   local page, taken, seen, start, chunk = {}, 0, 0, 0, math.min(math.max(4 * a.size, 64), 1000)
   while taken < a.size do
@@ -100,8 +109,11 @@ local function post_page(keys, argv)
   local total = false
   if a.total and not a.partial then
     local function count(field) return tonumber(redis.call('HGET', keys[3], field) or '0') end
-    total = count('Public') + count(reader .. ':Followers') + count(reader .. ':Private')
+    total = count('Public') + count(reader .. ':Followers') + count(reader .. ':Private') + count(reader .. ':Removed')
     for u in pairs(hidden) do total = total - count(u .. ':Public') end
+    for u in pairs(limited) do
+      if not hidden[u] and u ~= reader and not followed(u) then total = total - count(u .. ':Public') end
+    end
     for _, u in ipairs(redis.call('ZRANGE', keys[6], 0, -1)) do
       if not hidden[u] and u ~= reader then total = total + count(u .. ':Followers') end
     end

@@ -18,7 +18,7 @@ class NotificationDoc(Out):
     userTo = text()
     userFrom = fields.Nested(Sender, required=True)
     message = text()
-    notificationType = fields.String(required=True, metadata={"enum": ["comments", "reactions", "follows", "messages"]})
+    notificationType = fields.String(required=True, metadata={"enum": ["comments", "reactions", "follows", "messages", "moderation"]})
     entityId = text()
     createdItemId = text()
     comment = text()

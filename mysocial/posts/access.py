@@ -2,7 +2,9 @@
 
 Public: everyone except users in a block with the author (either direction).
 Followers: the author and the author's followers, minus blocks. Private: the
-author. Reactions and comments inherit their post's audience.
+author. Reactions and comments inherit their post's audience. Moderation narrows
+it: a post taken down is its author's alone, a suspended author's posts are nobody
+else's (graph.hidden), a limited author's Public posts reach only followers.
 """
 from __future__ import annotations
 
@@ -39,14 +41,27 @@ class Audience:
 async def audience(app: web.Application, post: dict, hidden: set[str] | None = None) -> Audience:
     """`hidden`: the author's `blocks.hidden` set, when the caller read it already."""
     author = post["userId"]
+    if post.get("takenDown"):
+        return Audience(False, frozenset({author}))
     if hidden is None:
         hidden = await graph.hidden_from(app, author)
-    if post.get("privacy") == "Public":
+    privacy = await _privacy(app, post)
+    if privacy == "Public":
         return Audience(True, frozenset(hidden))
     ids = {author}
-    if post.get("privacy") == "Followers":
+    if privacy == "Followers":
         ids.update(await graph.follower_ids(app, author))
     return Audience(False, frozenset(ids - hidden))
+
+
+async def _privacy(app: web.Application, post: dict) -> str:
+    """The privacy the post has for others: Removed while taken down, a limited author's Public as
+    Followers."""
+    if post.get("takenDown"):
+        return "Removed"
+    if post.get("privacy") == "Public" and await graph.is_limited(app, post["userId"]):
+        return "Followers"
+    return post.get("privacy", "")
 
 
 async def emit(app: web.Application, event: str, data, to: Audience) -> None:
@@ -67,23 +82,29 @@ async def can_see(app: web.Application, reader: str, post: dict) -> bool:
 
 async def shared_with(app: web.Application, reader: str, post: dict) -> bool:
     """The privacy half of `can_see`, for a caller that checked blocks itself."""
-    if post.get("privacy") == "Public":
+    if post["userId"] == reader:
         return True
-    return post.get("privacy") == "Followers" and await graph.is_following(app, reader, post["userId"])
+    privacy = await _privacy(app, post)
+    if privacy == "Public":
+        return True
+    return privacy == "Followers" and await graph.is_following(app, reader, post["userId"])
 
 
 async def viewer(app: web.Application, reader: str) -> Callable[[dict], bool]:
     """`can_see` for many posts at once: the reader's blocks and follows are read once."""
-    hidden = await graph.hidden_from(app, reader)
-    following = set(await graph.following_ids(app, reader))
+    hidden, following, limited = await read_all(app, graph.hidden(reader), graph.following_set(reader),
+                                                graph.limited())
+    following = set(following)
 
     def sees(post: dict) -> bool:
         author = post["userId"]
         if author == reader:
             return True
-        if author in hidden:
+        if author in hidden or post.get("takenDown"):
             return False
-        return post.get("privacy") == "Public" or (post.get("privacy") == "Followers" and author in following)
+        if post.get("privacy") == "Public" and author not in limited:
+            return True
+        return post.get("privacy") in ("Public", "Followers") and author in following
 
     return sees
 

@@ -66,6 +66,12 @@ POST = cache.kind("post", "post:", _load)
 key = POST.key
 
 
+def audience_of(post: dict) -> str:
+    """The post's entry in `posts:audience`: `<author>:<privacy>`, the privacy `Removed` while a
+    moderator has taken it down (only its author sees it then)."""
+    return f"{post['userId']}:{'Removed' if post.get('takenDown') else post['privacy']}"
+
+
 def has_image(post: dict) -> bool:
     """What `/post/images` lists: posts with an image or a GIF (as the original did)."""
     return bool(post.get("imgId") or post.get("gifUrl"))
@@ -84,7 +90,7 @@ async def _chunks(app: web.Application):
             if author not in slots:
                 keys.append(by_user(author))
                 slots[author] = len(keys)
-            entries.append([row["_id"], ms(row["createdAt"]), slots[author], f"{author}:{row['privacy']}",
+            entries.append([row["_id"], ms(row["createdAt"]), slots[author], audience_of(row),
                             has_image(row), bool(row.get("videoId"))])
         yield lambda pipe, keys=keys, entries=entries: functions.call(pipe, "posts_merge", keys, {"entries": entries})
 
@@ -131,7 +137,7 @@ def _listing(listing: str) -> tuple[str, dict]:
 def _page_read(list_key: str, reader: str, skip: int, size: int, with_total: bool, partial: bool = False) -> Read:
     keys = graph.reader_keys(reader)
     return reads.plain(lambda pipe: functions.call(
-        pipe, "post_page", [list_key, AUDIENCE, COUNTS, *keys[:3], "complete:posts", *keys[3:]],
+        pipe, "post_page", [list_key, AUDIENCE, COUNTS, *keys[:5], "complete:posts", *keys[5:]],
         {"reader": reader, "skip": skip, "size": size, "total": with_total, "partial": partial}), 1,
         lambda replies: replies[0])
 
@@ -160,11 +166,11 @@ async def _while_rebuilding(app: web.Application, listing: str, reader: str, ski
     The top `skip + size` of the union is within the union of each side's top `skip + size`."""
     list_key, query = _listing(listing)
     want = skip + size
-    hidden, following, gone = await read_all(
-        app, graph.hidden(reader), graph.following_set(reader),
+    hidden, following, limited, gone = await read_all(
+        app, graph.hidden(reader), graph.following_set(reader), graph.limited(),
         reads.plain(lambda pipe: pipe.zrange(POST.gone, 0, -1), 1, lambda replies: [m.decode() for m in replies[0]]))
     db = app[MONGO]
-    stored, everything = await store.page(db, query, reader, hidden, set(following), gone, want)
+    stored, everything = await store.page(db, query, reader, hidden, set(following), limited, gone, want)
     partial = await read_one(app, _page_read(list_key, reader, 0, want, False, partial=True))
     flat = [] if isinstance(partial, Refused) else partial[0]  # refused only if Redis was lost again
     cached = [(flat[i].decode(), float(flat[i + 1])) for i in range(0, len(flat), 2)]
@@ -189,8 +195,8 @@ def _index(pipe, post: dict, fields: dict, drop: bool = False) -> None:
     named = {"id": post["_id"], "score": ms(post["createdAt"])}
     if drop:
         named["drop"] = True
-    elif "privacy" in fields:
-        named["audience"] = f"{post['userId']}:{after['privacy']}"
+    elif {"privacy", "takenDown"} & set(fields):
+        named["audience"] = audience_of(after)
     if {"imgId", "gifUrl"} & set(fields):
         named["image"] = has_image(after)
     if "videoId" in fields:

@@ -20,24 +20,27 @@ async def find(db, post_id: str) -> dict | None:
 
 async def index_rows(db) -> AsyncIterator[dict]:
     """What the Redis lists need of every live post, streamed (rebuilds them after a Redis loss)."""
-    fields = {"_id": 1, "userId": 1, "privacy": 1, "imgId": 1, "gifUrl": 1, "videoId": 1, "createdAt": 1}
+    fields = {"_id": 1, "userId": 1, "privacy": 1, "takenDown": 1, "imgId": 1, "gifUrl": 1, "videoId": 1, "createdAt": 1}
     async for d in db[COLLECTION].find(live({}), fields).batch_size(SCAN_BATCH):
         yield from_mongo(d)
 
 
-def visible_to(reader: str, hidden: set[str], following: set[str]) -> dict:
+def visible_to(reader: str, hidden: set[str], following: set[str], limited: set[str]) -> dict:
     """The posts `reader` may see, as a query (the rule of the library's post_page)."""
+    followed = [oid(u) for u in following - hidden]
     return {"$or": [{"userId": oid(reader)},
-                    {"privacy": "Public", "userId": {"$nin": [oid(u) for u in hidden]}},
-                    {"privacy": "Followers", "userId": {"$in": [oid(u) for u in following - hidden]}}]}
+                    {"takenDown": {"$ne": True}, "$or": [
+                        {"privacy": "Public", "userId": {"$nin": [oid(u) for u in hidden | limited]}},
+                        {"privacy": {"$in": ["Public", "Followers"]}, "userId": {"$in": followed}}]}]}
 
 
-async def page(db, listing: dict, reader: str, hidden: set[str], following: set[str], gone: list[str],
-               size: int) -> tuple[list[tuple[str, float]], dict]:
+async def page(db, listing: dict, reader: str, hidden: set[str], following: set[str], limited: set[str],
+               gone: list[str], size: int) -> tuple[list[tuple[str, float]], dict]:
     """The newest `size` posts of `listing` the reader may see, as (id, createdAt ms), from
     MongoDB (while Redis rebuilds its lists), and the query that selects them all;
     `gone`: posts deleted lately, whose tombstone may not be stored yet."""
-    query = live({"$and": [listing, visible_to(reader, hidden, following), {"_id": {"$nin": [oid(g) for g in gone]}}]})
+    query = live({"$and": [listing, visible_to(reader, hidden, following, limited),
+                           {"_id": {"$nin": [oid(g) for g in gone]}}]})
     docs = await db[COLLECTION].find(query, {"_id": 1, "createdAt": 1}).sort([("createdAt", -1), ("_id", -1)]) \
         .limit(size).to_list(size)
     return [(str(d["_id"]), d["createdAt"].timestamp() * 1000) for d in docs], query
