@@ -56,6 +56,18 @@ def start_redis_server(binary: str, folder: Path) -> str:
     raise RuntimeError("redis-server did not start")
 
 
+def finish_jobs(workers: list, grace: float = 30) -> None:
+    """Let the worker threads finish the jobs they run before Redis and MongoDB stop. (RQ's
+    `request_stop` is for a worker's own main thread; its flag is what its loop checks.)"""
+    from rq.worker import WorkerStatus
+
+    for worker in workers:
+        worker._stop_requested = True
+    deadline = time.monotonic() + grace
+    while any(w.get_state() == WorkerStatus.BUSY for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def stop_process(proc: subprocess.Popen, grace: float = 15) -> None:
     """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
     if proc.poll() is None:
@@ -109,9 +121,10 @@ def start(settings: Settings, workers: int = 2, fresh: bool = False) -> Settings
 
     from workers import runner, scheduler
 
-    for n in range(workers):
-        threading.Thread(target=runner.make_worker(settings, name=f"dev-worker-{os.getpid()}-{n}").work,
-                         kwargs={"logging_level": "WARNING"}, daemon=True, name=f"worker-{n}").start()
+    made = [runner.make_worker(settings, name=f"dev-worker-{os.getpid()}-{n}") for n in range(workers)]
+    for n, worker in enumerate(made):
+        threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"}, daemon=True, name=f"worker-{n}").start()
+    atexit.register(finish_jobs, made)  # runs before the embedded stores stop (atexit is last in, first out)
     threading.Thread(target=scheduler.make(settings).run, daemon=True, name="scheduler").start()
     start_dashboard(settings)
     return settings

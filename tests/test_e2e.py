@@ -96,6 +96,7 @@ def test_dev_keeps_its_data_across_a_restart(tmp_path):
     finally:
         output = dev.stop()
     assert dev.proc.returncode == 0, output
+    assert "Traceback" not in output, "the workers and the scheduler share one context; nothing fails"
     assert "data in" in output and str(tmp_path / ".mysocial" / "mongo") in output, output
     assert list((tmp_path / "media").iterdir()), "the avatar went to the local media folder"
 

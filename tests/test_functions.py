@@ -53,20 +53,24 @@ LEDGER = ["pending", "pending:since", "pending:clock", "pending:deleted"]
 
 def test_ledger_mark(r):
     r.set("post:1", "x", ex=100)
-    first = fcall(r, "ledger_mark", [*LEDGER, "post:1"], {"changes": [["post:1", False], ["user:9", False]]})
+    first = fcall(r, "ledger_mark", [*LEDGER, "post:1"], {"changes": [["post:1", False, 5], ["user:9", False, 0]]})
     r.set("pending:clock", first + 10**9)  # a clock ahead of the server's (another instance's, a restart)
-    second = fcall(r, "ledger_mark", LEDGER, {"changes": [["post:1", True]]})
+    second = fcall(r, "ledger_mark", LEDGER, {"changes": [["post:1", True, 0]]})
     assert second == first + 10**9 + 1, "versions only grow"
     assert r.hgetall("pending") == {b"post:1": str(second).encode(), b"user:9": str(first).encode()}
     assert r.zscore("pending:since", "post:1") == first // 1000, "since: when it first became pending"
     assert r.smembers("pending:deleted") == {b"post:1"}
     assert r.ttl("post:1") == -1, "a pending entry never expires"
-    fcall(r, "ledger_mark", LEDGER, {"changes": [["post:1", False]]})
-    assert r.smembers("pending:deleted") == set(), "written again: no longer a delete"
+    fcall(r, "ledger_mark", [*LEDGER, "session:2"], {"changes": [["session:2", True, 0]]})
+    fcall(r, "ledger_mark", [*LEDGER, "session:2"], {"changes": [["session:2", False, 5]]})
+    assert r.smembers("pending:deleted") == {b"post:1", b"session:2"}, \
+        "a write refused because the document was deleted first does not cancel the delete"
+    fcall(r, "ledger_mark", [*LEDGER, "post:1"], {"changes": [["post:1", False, 5]]})
+    assert r.smembers("pending:deleted") == {b"session:2"}, "written again: no longer a delete"
 
 
 def test_ledger_clear(r):
-    version = fcall(r, "ledger_mark", LEDGER, {"changes": [["post:1", True]]})
+    version = fcall(r, "ledger_mark", LEDGER, {"changes": [["post:1", True, 0]]})
     r.set("post:1", "x")
     stale = {"member": "post:1", "version": str(version - 1), "ttl": 60}
     assert fcall(r, "ledger_clear", ["pending", "pending:since", "pending:deleted", "post:1"], stale) is None
@@ -146,6 +150,14 @@ def test_doc_remove(r):
     plain = ["image:i", "gone:image", "images:u", "image:i", "image:i"]
     r.zadd("images:u", {"i": 1})
     assert fcall(r, "doc_remove", plain, {"id": "i", "now": 1, "keep_ms": 1}) == 0, "no counter, no index_name"
+    down = ["comment:c", "gone:comment", "comments:p", "post:p", "comment:c"]
+    r.hset("post:p", "commentsCount", 1)
+    r.zadd("comments:p", {"c": 1})
+    unless = {"id": "c", "now": 1, "keep_ms": 1, "counter": "commentsCount", "unless": "takenDown"}
+    assert refusal(r, "doc_remove", down, unless) == "missing comment:c", "whether it counts must be known"
+    r.hset("comment:c", mapping={"comment": j("rude"), "takenDown": "true"})
+    assert fcall(r, "doc_remove", down, unless) == 1, "taken down: it had left the count already"
+    assert not r.exists("comment:c", "comments:p")
 
 
 # --- indexes -------------------------------------------------------------------
@@ -354,19 +366,35 @@ INDEX = ["post:1", "posts:audience", "posts:counts", "posts:images", "posts:vide
 
 
 def test_post_index(r):
-    named = {"id": "1", "score": 5, "audience": "u:Public", "image": True, "video": False}
+    named = {"id": "1", "score": 5, "audience": True, "image": True, "video": False}
     assert fcall(r, "post_index", INDEX, named) is None, "the post is not cached: nothing to list"
     assert not r.exists("posts:audience", "posts:images")
-    r.hset("post:1", "post", j("x"))
+    r.hset("post:1", mapping={"userId": j("u"), "privacy": j("Public")})
     for _ in range(2):
         assert fcall(r, "post_index", INDEX, named) == 1
     assert r.hgetall("posts:counts") == {b"u:Public": b"1", b"Public": b"1"}, "counted once"
     assert r.zrange("posts:images", 0, -1) == [b"1"]
-    fcall(r, "post_index", INDEX, {"id": "1", "score": 5, "audience": "u:Private", "image": False})
+    r.hset("post:1", "privacy", j("Private"))
+    fcall(r, "post_index", INDEX, {"id": "1", "score": 5, "audience": True, "image": False})
     assert r.hgetall("posts:counts") == {b"u:Public": b"0", b"Public": b"0", b"u:Private": b"1", b"Private": b"1"}
     assert not r.exists("posts:images")
+    r.hset("post:1", "takenDown", "true")
+    fcall(r, "post_index", INDEX, {"id": "1", "score": 5, "audience": True})
+    assert r.hget("posts:audience", "1") == b"u:Removed", "taken down, whatever its privacy"
+    r.hset("post:1", mapping={"privacy": j("Public")})
+    fcall(r, "post_index", INDEX, {"id": "1", "score": 5, "audience": True})
+    assert r.hget("posts:audience", "1") == b"u:Removed", "an edit meanwhile does not undo the takedown"
     assert fcall(r, "post_index", INDEX, {"id": "1", "score": 5, "drop": True}) == 1
-    assert not r.exists("posts:audience") and r.hget("posts:counts", "Private") == b"0"
+    assert not r.exists("posts:audience") and r.hget("posts:counts", "Removed") == b"0"
+
+
+def listed(r, pid: str, score: int, audience: str) -> None:
+    """A cached post whose audience entry is `audience` ("<author>:<privacy>", Removed: taken down)."""
+    author, privacy = audience.split(":")
+    fields = {"post": j(pid), "userId": j(author), "privacy": j("Public" if privacy == "Removed" else privacy)}
+    r.hset("post:" + pid, mapping={**fields, **({"takenDown": "true"} if privacy == "Removed" else {})})
+    r.zadd("posts", {pid: score})
+    fcall(r, "post_index", ["post:" + pid, *INDEX[1:]], {"id": pid, "score": score, "audience": True})
 
 
 def test_posts_merge(r):
@@ -401,9 +429,7 @@ def test_post_page(r):
     posts = {"mine-private": "me:Private", "public": "x:Public", "friend-followers": "f:Followers",
              "stranger-followers": "s:Followers", "stranger-private": "s:Private", "blocked-public": "b:Public"}
     for n, (pid, audience) in enumerate(posts.items()):
-        r.zadd("posts", {pid: n})
-        r.hset("post:" + pid, "post", j(pid))
-        fcall(r, "post_index", ["post:" + pid, *INDEX[1:]], {"id": pid, "score": n, "audience": audience})
+        listed(r, pid, n, audience)
     r.zadd("following:me", {"f": 1})
     r.sadd("blockedby:me", "b")
     ids, total = fcall(r, "post_page", page_keys("me"), named)
@@ -422,9 +448,7 @@ def test_post_page__moderation(r):
     posts = {"mine-removed": "me:Removed", "removed": "x:Removed", "suspended": "s:Public",
              "limited-stranger": "l:Public", "limited-friend": "f:Public", "plain": "x:Public"}
     for n, (pid, audience) in enumerate(posts.items()):
-        r.zadd("posts", {pid: n})
-        r.hset("post:" + pid, "post", j(pid))
-        fcall(r, "post_index", ["post:" + pid, *INDEX[1:]], {"id": pid, "score": n, "audience": audience})
+        listed(r, pid, n, audience)
     r.zadd("following:me", {"f": 1})
     r.zadd("accounts:suspended", {"s": 1})
     r.zadd("accounts:limited", {"l": 1, "f": 1})
@@ -621,7 +645,7 @@ ACCOUNT = ["account:u", "accounts:limited", "accounts:suspended", "complete:acco
 
 def test_account_state(r):
     base = ["_id", j("u"), "role", j("user"), "state", j("active")]
-    named = {"id": "u", "state": "limited", "now": 5, "base": base}
+    named = {"id": "u", "state": "limited", "now": 5, "keep_ms": 10, "base": base}
     assert refusal(r, "account_state", ACCOUNT, named, "state", j("limited")) == "incomplete accounts:limited"
     assert not r.exists("account:u")
     r.set("complete:accounts:limited", 1)
@@ -632,13 +656,16 @@ def test_account_state(r):
     assert fcall(r, "account_state", ACCOUNT, named, "state", j("limited")) == b"limited"
     assert r.zrange("accounts:limited", 0, -1) == [b"u"] and not r.exists("gone:account:limited")
     r.hset("account:u", "role", j("moderator"))
-    suspend = {"id": "u", "state": "suspended", "now": 6, "base": base}
+    suspend = {"id": "u", "state": "suspended", "now": 6, "keep_ms": 10, "base": base}
     assert fcall(r, "account_state", ACCOUNT, suspend, "state", j("suspended"), "reason", j("spam")) == b"limited"
     assert r.hget("account:u", "role") == b'"moderator"', "cached: the base is not applied"
     assert not r.exists("accounts:limited") and r.zrange("accounts:suspended", 0, -1) == [b"u"]
     assert r.zscore("gone:account:limited", "u") == 6, "a rebuild must not bring the limit back"
     assert fcall(r, "account_state", ACCOUNT, {**suspend, "state": None, "now": 7}, "role", j("admin")) == b"suspended"
-    assert r.zrange("accounts:suspended", 0, -1) == [], "no state given: the account is in no set"
+    assert r.zrange("accounts:suspended", 0, -1) == [b"u"], "a role change leaves the standing alone"
+    fcall(r, "account_state", ACCOUNT, {**suspend, "state": "active", "now": 100}, "state", j("active"))
+    assert r.zrange("gone:account:limited", 0, -1) == [], "trimmed after keep_ms"
+    assert r.zrange("gone:account:suspended", 0, -1) == [b"u"]
 
 
 def report_keys(rid: str = "r1") -> list[str]:

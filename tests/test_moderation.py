@@ -123,6 +123,8 @@ async def test_what_may_be_reported(client, settings, sockets):
     assert (await report(client, alice, "user", alice.id, 400))["message"] == "You cannot report yourself"
     await report(client, alice, "user", str(ObjectId()), 404)
     await report(client, alice, "user", bobby.id)
+    await call(client, "PUT", f"/user/block/{alice.id}", carol)
+    await report(client, alice, "user", carol.id, 404)  # as their profile: not across a block
     public = (await post(client, bobby, post="hello"))["_id"]
     said = await comment(client, bobby, public, bobby.id, "rude")
     await report(client, alice, "comment", said["_id"])
@@ -254,6 +256,22 @@ async def test_a_comment_taken_down_leaves_every_list_and_count(client, settings
     assert await comments_count(client, bobby) == 2
 
 
+async def test_a_comment_taken_down_stays_its_authors_alone(client, settings, sockets):
+    modo, bobby, carol = await staff_and_people(client, settings, "bobby", "carol")
+    pid = (await post(client, bobby, post="hello"))["_id"]
+    bad = await comment(client, carol, pid, bobby.id, "rude")
+    await call(client, "POST", f"/admin/comments/{bad['_id']}/takedown", modo)
+    url = f"http://127.0.0.1:{client.server.port}"
+    bobby_sock = await sockets(url, token=bobby.token, user_id=bobby.id)
+    carol_sock = await sockets(url, token=carol.token, user_id=carol.id)
+    await call(client, "PUT", f"/post/comment/{pid}/{bad['_id']}", carol, json={"comment": "ruder"})
+    await settle(settings, bobby_sock, carol_sock)
+    assert bobby_sock.received("update comment") == [], "an edit of a comment taken down reaches no one else"
+    assert [c["comment"] for c in carol_sock.received("update comment")] == ["ruder"]
+    await call(client, "DELETE", f"/post/comment/{pid}/{bad['_id']}", carol)
+    assert await comments_count(client, bobby) == 0, "it had left the count already: not taken off twice"
+
+
 # --- account actions -----------------------------------------------------------------------------
 
 async def test_a_warning_is_a_notification_and_an_e_mail(client, settings, drain):
@@ -315,6 +333,9 @@ async def test_a_suspended_account_disappears_for_everyone_else(client, settings
     assert answer["message"] == "Your account is suspended"
     await drain()
     assert [m for m in read_outbox(settings.outbox_dir) if "suspended" in m["html"]]
+    await grant(settings, "bobby", "moderator")
+    assert await feed_ids(client, carol) == [cpid], "a role change leaves the suspension in force"
+    await grant(settings, "bobby", "user")
     await act(client, modo, bobby, "unsuspend")
     assert await feed_ids(client, carol) == [cpid, pid]
     await call(client, "GET", f"/user/profile/{bobby.id}", carol)

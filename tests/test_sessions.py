@@ -75,7 +75,7 @@ async def test_forged_and_malformed_refresh_tokens_change_nothing(client, r):
     before = r.hgetall(f"session:{session_id}")
     for forged in (f"{session_id}.{generation}.{mac[:-2]}xx", f"{session_id}.7.{mac}",
                    f"{session_id.upper()}.{generation}.{mac}", "not-a-token", f"{session_id}.-1.{mac}",
-                   f"{session_id}.٣.{mac}"):
+                   f"{session_id}.٣.{mac}", f"{session_id}.{generation}.é"):
         assert (await refresh(client, forged, 401))["message"] == INVALID
     for bad, message in ((None, "Refresh token must be of type string"), (12, "Refresh token must be of type string"),
                          ("", "Refresh token is a required field"), ("x" * 201, "Refresh token is invalid")):
@@ -111,6 +111,12 @@ async def test_access_tokens_expire_and_the_session_cookie_renews_itself(client,
     await call(client, "GET", "/user/profile", Member(alice.id, "", "", renewed))
     fresh = await client.get(API + "/user/profile", headers={"Cookie": f"{security.COOKIE}={security.seal_cookie(settings, renewed)}"})
     assert fresh.status == 200 and security.COOKIE not in fresh.cookies, "renewed only when under half its life"
+
+
+async def test_a_cookie_of_any_characters_is_a_401(client):
+    for value in ("x~é", "~", "é"):
+        response = await client.get(API + "/user/profile", headers={"Cookie": f"{security.COOKIE}={value}"})
+        assert response.status == 401, await response.text()
 
 
 async def test_an_expired_cookie_of_an_ended_session_is_refused(client, settings):

@@ -82,6 +82,16 @@ def init(settings: Settings) -> Context:
         return _current
 
 
+def of(settings: Settings) -> Context:
+    """The process's context for `settings`: the current one if it was built from them (the
+    workers and the scheduler of `mysocial dev` share it), else a new one."""
+    with _lock:
+        current = _current
+    if current is not None and current.settings == settings:
+        return current
+    return init(settings)
+
+
 def get() -> Context:
     """The process's context; a plain `rq worker` builds it from the environment."""
     if _current is None:

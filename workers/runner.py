@@ -23,7 +23,7 @@ class ThreadWorker(SimpleWorker):
 
 
 def make_worker(settings: Settings, queues=QUEUES, name: str | None = None) -> ThreadWorker:
-    ctx = context.init(settings) if context._current is None or context._current.settings != settings else context.get()
+    ctx = context.of(settings)
     return ThreadWorker(list(queues), connection=ctx.redis, name=name)
 
 

@@ -52,7 +52,7 @@ def register(scheduler: Scheduler) -> None:
 
 
 def make(settings: Settings, interval: float = 5) -> PeriodicScheduler:
-    ctx = context.init(settings)
+    ctx = context.of(settings)
     scheduler = PeriodicScheduler(queue_name="maintenance", connection=ctx.redis, interval=interval)
     register(scheduler)
     return scheduler

@@ -52,7 +52,8 @@ async def refresh(app: web.Application, refresh_token: object) -> tuple[str, str
     """A new access token and the next refresh token (mysocial.sessions.service.refresh)."""
     session, generation = await sessions.refresh(app, refresh_token)
     user = await users.get(app, session["userId"])
-    if user is None:
+    if user is None or await moderation.sign_in_refusal(app, user["_id"]):
+        await sessions.end(app, session["userId"], only=session["_id"])  # frozen or suspended meanwhile
         raise NotAuthorized(security.INVALID)
     settings = app[SETTINGS]
     return token_for(settings, user, session), tokens.make(settings, session, generation)
@@ -105,6 +106,10 @@ async def signin(request: web.Request, data: dict) -> tuple[dict, str, str]:
         raise Forbidden(refused)
     session = sessions.opened(request, user["_id"])
     await commit(app, lambda pipe: session_cache.add(pipe, session), [sessions.change(session["_id"])])
+    refused = await moderation.sign_in_refusal(app, user["_id"])  # a freeze may have ended sessions meanwhile
+    if refused:
+        await sessions.end(app, user["_id"], only=session["_id"])
+        raise Forbidden(refused)
     await sessions.started(app, session)
     return signed_in(app[SETTINGS], user, session)
 

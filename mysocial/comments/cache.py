@@ -49,4 +49,4 @@ def delete(pipe, comment: dict, now_ms: float) -> None:
     """The result: the new commentsCount, None if the comment was gone already."""
     post_id = comment["postId"]
     cache.remove(pipe, COMMENT, comment["_id"], now_ms, on_post(post_id),
-                 counter=(posts.key(post_id), posts.COMMENTS_COUNT), complete=on_post(post_id))
+                 counter=(posts.key(post_id), posts.COMMENTS_COUNT), complete=on_post(post_id), unless="takenDown")

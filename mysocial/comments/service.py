@@ -88,8 +88,8 @@ async def edit(app: web.Application, me: str, post_id: str, comment_id: str, tex
         raise NotFound(NOT_FOUND)
     updated = await cache.get(app, comment["_id"]) or {**comment, "comment": text}
     current = await posts.get(app, post_id) or post
-    await access.emit(app, "update comment", {**updated, "commentsCount": current["commentsCount"]},
-                      await access.audience(app, current))
+    audience = access.Audience(False, frozenset({me})) if updated.get("takenDown") else await access.audience(app, current)
+    await access.emit(app, "update comment", {**updated, "commentsCount": current["commentsCount"]}, audience)
     return updated
 
 

@@ -160,11 +160,13 @@ def add(pipe, kind: Kind, doc: dict, score: float, indexes: Iterable[str], paren
 
 
 def remove(pipe, kind: Kind, doc_id: str, now_ms: float, index: str, others: Iterable[str] = (),
-           counter: tuple[str, str] | None = None, complete: str | None = None) -> None:
+           counter: tuple[str, str] | None = None, complete: str | None = None, unless: str | None = None) -> None:
     """Delete a document listed in `index` (and `others`) and decrement `counter` (key, field) if
-    and only if it was there: the result is the counter's value, 0 without one, None if it was
-    gone already. `complete`: the name of the index that must be complete first (core.indexes)."""
+    and only if it was there (and its field `unless` is not true): the result is the counter's
+    value, 0 without one, None if it was gone already. `complete`: the name of the index that
+    must be complete first (core.indexes)."""
     counter_key, field = counter or (kind.key(doc_id), None)
     marker = f"complete:{complete}" if complete else kind.key(doc_id)
     functions.call(pipe, "doc_remove", [kind.key(doc_id), kind.gone, index, counter_key, marker, *others],
-                   {"id": doc_id, "now": int(now_ms), "keep_ms": GONE_FOR_MS, "counter": field, "index_name": complete})
+                   {"id": doc_id, "now": int(now_ms), "keep_ms": GONE_FOR_MS, "counter": field, "index_name": complete,
+                    "unless": unless})

@@ -90,7 +90,7 @@ def seal_cookie(settings: Settings, token: str) -> str:
 
 def open_cookie(settings: Settings, value: str) -> str | None:
     token, _, sig = value.rpartition("~")
-    if token and any(hmac.compare_digest(sig, sign(key, token)) for key in settings.cookie_keys):
+    if token and any(hmac.compare_digest(sig.encode(), sign(key, token).encode()) for key in settings.cookie_keys):
         return token
     return None
 

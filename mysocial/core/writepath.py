@@ -58,9 +58,12 @@ Apply = Callable[[object], None]  # queues commands on a pipeline
 
 
 def mark(pipe, changes: list[Change]) -> None:
-    keys = [key for change in changes for key in change.keys]  # PERSISTed by the function
-    functions.call(pipe, "ledger_mark", [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES, *keys],
-                   {"changes": [[c.member, c.deleted] for c in changes]})
+    keys = [PENDING, PENDING_SINCE, VERSION, PENDING_DELETES]
+    marked = []
+    for change in changes:  # the cache keys are PERSISTed by the function
+        marked.append([change.member, change.deleted, len(keys) + 1 if change.keys else 0])
+        keys.extend(change.keys)
+    functions.call(pipe, "ledger_mark", keys, {"changes": marked})
 
 
 async def commit(

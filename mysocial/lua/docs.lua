@@ -41,21 +41,28 @@ local function doc_add(keys, argv)
 end
 
 -- doc_remove(doc, gone:<kind>, index, counter hash or doc, complete:<index> or doc, other indexes...;
---            {id, now, keep_ms, counter, index_name})
+--            {id, now, keep_ms, counter, index_name, unless})
 --   -> the counter's new value (or 0 without a counter) | false if it was gone already | REFUSED
 -- Delete a document listed in `index` (and the others), remember it as gone for keep_ms, and
--- decrement `counter` (a field of the counter hash) if and only if it was there. With
--- `index_name`, refused while that index is not complete (its absence would not tell "gone").
+-- decrement `counter` (a field of the counter hash) if and only if it was there — and, with
+-- `unless` (a field of the document, which must then be cached), only if that field is not true
+-- (a comment taken down has left its post's count already). With `index_name`, refused while
+-- that index is not complete (its absence would not tell "gone").
 local function doc_remove(keys, argv)
   local a = args(argv)
   if given(a.index_name) and not complete(keys[5]) then return refuse('incomplete', a.index_name) end
   if given(a.counter) and redis.call('EXISTS', keys[4]) == 0 then return refuse('missing', keys[4]) end
-  if redis.call('ZREM', keys[3], a.id) == 0 then return false end
+  local listed = redis.call('ZSCORE', keys[3], a.id)
+  if not listed then return false end
+  if given(a.unless) and redis.call('EXISTS', keys[1]) == 0 then return refuse('missing', keys[1]) end
+  local counted = given(a.counter) and not (given(a.unless) and redis.call('HGET', keys[1], a.unless) == 'true')
+  redis.call('ZREM', keys[3], a.id)
   for i = 6, #keys do redis.call('ZREM', keys[i], a.id) end
   redis.call('DEL', keys[1])
   redis.call('ZADD', keys[2], a.now, a.id)
   redis.call('ZREMRANGEBYSCORE', keys[2], '-inf', a.now - a.keep_ms)
-  if given(a.counter) then return redis.call('HINCRBY', keys[4], a.counter, -1) end
+  if counted then return redis.call('HINCRBY', keys[4], a.counter, -1) end
+  if given(a.counter) then return tonumber(redis.call('HGET', keys[4], a.counter) or '0') end
   return 0
 end
 

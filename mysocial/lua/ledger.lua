@@ -1,9 +1,11 @@
 -- The pending ledger (mysocial.core.writepath): what was answered but is not yet in MongoDB.
 
 -- ledger_mark(pending, pending:since, pending:clock, pending:deleted, cache keys...;
---             {changes: [[member, deleted], ...]}) -> version
+--             {changes: [[member, deleted, slot of its document's key or 0], ...]}) -> version
 -- A version from the Redis clock in µs, forced to grow; each member's pending version; the
--- members' cache keys lose their TTL (a pending entry never expires).
+-- members' cache keys lose their TTL (a pending entry never expires). A write that is not a
+-- delete takes the member off pending:deleted only if its document is there: a write refused
+-- because a delete came first (a session ended meanwhile) must not cancel that delete.
 local function ledger_mark(keys, argv)
   local a = args(argv)
   for i = 5, #keys do redis.call('PERSIST', keys[i]) end
@@ -16,7 +18,11 @@ local function ledger_mark(keys, argv)
   for _, change in ipairs(a.changes) do
     redis.call('HSET', keys[1], change[1], v)
     redis.call('ZADD', keys[2], 'NX', now_ms, change[1])
-    if change[2] then redis.call('SADD', keys[4], change[1]) else redis.call('SREM', keys[4], change[1]) end
+    if change[2] then
+      redis.call('SADD', keys[4], change[1])
+    elseif change[3] == 0 or redis.call('EXISTS', keys[change[3]]) == 1 then
+      redis.call('SREM', keys[4], change[1])
+    end
   end
   return v
 end

@@ -2,10 +2,11 @@
 
 -- account_state(account:<id>, accounts:limited, accounts:suspended, complete:accounts:limited,
 --               complete:accounts:suspended, gone:account:limited, gone:account:suspended;
---               {id, state, now, base}, fields...) -> the state before | REFUSED incomplete
+--               {id, state, now, keep_ms, base}, fields...) -> the state before | REFUSED incomplete
 -- Set the account's fields (its new `state` among them) and move it into the set of its new state
--- (limited, suspended) and out of the other; a set it leaves remembers it in its gone: set, so a
--- rebuild running meanwhile does not bring it back. An account not cached is first stored as
+-- (limited, suspended) and out of the other; a set it leaves remembers it in its gone: set for
+-- keep_ms, so a rebuild running meanwhile does not bring it back. Without `state` (a role
+-- change) the sets are left alone. An account not cached is first stored as
 -- `base` (field, value, ... as the caller read it: MongoDB's, or a new account's).
 local function account_state(keys, argv)
   local a = args(argv)
@@ -15,6 +16,7 @@ local function account_state(keys, argv)
   if redis.call('EXISTS', keys[1]) == 0 then redis.call('HSET', keys[1], unpack(a.base)) end
   local before = redis.call('HGET', keys[1], 'state')
   redis.call('HSET', keys[1], unpack(rest(argv, 2)))
+  if not given(a.state) then return before and cjson.decode(before) or 'active' end  -- a role only
   for i, state in ipairs({'limited', 'suspended'}) do
     if a.state == state then
       redis.call('ZADD', keys[1 + i], a.now, a.id)
@@ -22,6 +24,7 @@ local function account_state(keys, argv)
     elseif redis.call('ZREM', keys[1 + i], a.id) == 1 then
       redis.call('ZADD', keys[5 + i], a.now, a.id)
     end
+    redis.call('ZREMRANGEBYSCORE', keys[5 + i], '-inf', a.now - a.keep_ms)
   end
   return before and cjson.decode(before) or 'active'
 end

@@ -11,7 +11,9 @@ end
 -- post_index(post, audience, counts, images, videos; {id, score, audience?, drop?, image?, video?})
 --   -> 1 | false (the post is not cached: nothing to list)
 -- List or unlist the post in the image and video lists (`image`, `video`: true, false, or absent
--- to leave), set its audience entry (`audience`) or remove it (`drop`), moving the counts.
+-- to leave); with `audience`, set its audience entry from the hash as it is now ("<author>:<privacy>",
+-- the privacy `Removed` while taken down: concurrent edits and takedowns agree), or remove it
+-- (`drop`), moving the counts.
 local function post_index(keys, argv)
   local a = args(argv)
   if not a.drop and redis.call('EXISTS', keys[1]) == 0 then return false end
@@ -25,10 +27,13 @@ local function post_index(keys, argv)
     if old then shift(keys[3], old, -1); redis.call('HDEL', keys[2], a.id) end
     return 1
   end
-  if not given(a.audience) or old == a.audience then return 1 end
+  if not a.audience then return 1 end
+  local post = redis.call('HMGET', keys[1], 'userId', 'privacy', 'takenDown')
+  local entry = cjson.decode(post[1]) .. ':' .. (post[3] == 'true' and 'Removed' or cjson.decode(post[2]))
+  if old == entry then return 1 end
   if old then shift(keys[3], old, -1) end
-  shift(keys[3], a.audience, 1)
-  redis.call('HSET', keys[2], a.id, a.audience)
+  shift(keys[3], entry, 1)
+  redis.call('HSET', keys[2], a.id, entry)
   return 1
 end
 

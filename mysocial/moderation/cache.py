@@ -4,7 +4,7 @@
   frozen, suspended), with the reason and time of the last change. Read through from MongoDB; a
   user never moderated has none, and reads as a plain active user.
 - `accounts:limited`, `accounts:suspended`: sorted sets of the users in that state (the indexes
-  of the same names, rebuilt from MongoDB; `gone:account:<state>`: who left it lately): what
+  of the same names, rebuilt from MongoDB; `gone:account:<state>`: who left it within a day): what
   readers are filtered by (mysocial.graph).
 - `report:<id>` hash; the index group `reports`: `reports:open`, `reports:resolved` (sorted sets
   by filing time) and `reported:<reporterId>` (target `<type>:<id>` -> the reporter's open report
@@ -53,7 +53,7 @@ def set_state(pipe, account: dict, fields: dict, now_ms: int) -> None:
     functions.call(pipe, "account_state",
                    [account_key(user_id), limited_key, suspended_key, LIMITED.marker, SUSPENDED.marker,
                     IN_STATE["limited"].gone, IN_STATE["suspended"].gone],
-                   {"id": user_id, "state": fields.get("state"), "now": now_ms,
+                   {"id": user_id, "state": fields.get("state"), "now": now_ms, "keep_ms": cache.GONE_FOR_MS,
                     "base": [v.decode() if isinstance(v, bytes) else v for v in functions.flat(to_hash(account))]},
                    *functions.flat(to_hash(fields)))
 

@@ -27,7 +27,7 @@ from mysocial.graph import cache as graph
 from mysocial.moderation import cache
 from mysocial.posts import access, cache as posts
 from mysocial.sessions import service as sessions
-from mysocial.users import cache as users
+from mysocial.users import cache as users, profiles
 
 STAFF_ONLY = "You are not allowed to do this"
 REPORT_NOT_FOUND = "Report not found"
@@ -111,7 +111,7 @@ async def _target(app: web.Application, me: str, target_type: str, target_id: st
     if target_type == "user":
         if target_id == me:
             raise BadRequest("You cannot report yourself")
-        return (await users.require(app, target_id))["_id"]
+        return (await profiles.visible(app, me, target_id))["_id"]
     message = await chat.message(app, target_id)
     if message is None or me not in (message.get("senderId"), message.get("receiverId")):
         raise NotFound("Message not found")
@@ -189,17 +189,21 @@ async def take_down(app: web.Application, actor: dict, target_type: str, target_
         if post is None:
             raise NotFound(access.NOT_FOUND)
         before = await access.audience(app, post)
-        await commit(app, lambda pipe: (posts.update(pipe, post, {"takenDown": down}), cache.record(pipe, entry)),
-                     [_change("post", target_id, posts.key(target_id)), *_recorded(entry)])
+        done = await commit(app, lambda pipe: (posts.update(pipe, post, {"takenDown": down}), cache.record(pipe, entry)),
+                            [_change("post", target_id, posts.key(target_id)), *_recorded(entry)])
+        if isinstance(done[0], Refused):  # deleted meanwhile
+            raise NotFound(access.NOT_FOUND)
         if down:
             await access.emit(app, "delete post", target_id, before.minus(access.Audience(False, frozenset({post["userId"]}))))
         return
     comment = await comments.get(app, target_id)
     if comment is None:
         raise NotFound(comment_rules.NOT_FOUND)
-    await commit(app, lambda pipe: (comments.takedown(pipe, comment, down), cache.record(pipe, entry)),
-                 [_change("comment", target_id, comments.key(target_id)),
-                  _change("post", comment["postId"], posts.key(comment["postId"])), *_recorded(entry)])
+    [done, *_] = await commit(app, lambda pipe: (comments.takedown(pipe, comment, down), cache.record(pipe, entry)),
+                              [_change("comment", target_id, comments.key(target_id)),
+                               _change("post", comment["postId"], posts.key(comment["postId"])), *_recorded(entry)])
+    if isinstance(done, Refused):  # deleted meanwhile
+        raise NotFound(comment_rules.NOT_FOUND)
 
 
 # --- account actions ------------------------------------------------------------------

@@ -196,7 +196,7 @@ def _index(pipe, post: dict, fields: dict, drop: bool = False) -> None:
     if drop:
         named["drop"] = True
     elif {"privacy", "takenDown"} & set(fields):
-        named["audience"] = audience_of(after)
+        named["audience"] = True  # the library reads the hash as it is then
     if {"imgId", "gifUrl"} & set(fields):
         named["image"] = has_image(after)
     if "videoId" in fields:

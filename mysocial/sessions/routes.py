@@ -19,7 +19,7 @@ NOT_FOUND = "Session not found"
 async def sessions(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
     current = guard.current(request)
-    listed = [cache.public(s, current) for s in await cache.of(request.app, me)]
+    listed = [cache.public(s, current) for s in await cache.of(request.app, me) if cache.live(s, me)]
     return json_response({"message": "User sessions", "sessions": listed})
 
 

@@ -30,12 +30,15 @@ def opened(request: web.Request, user_id: str) -> dict:
 
 
 async def started(app: web.Application, session: dict) -> None:
-    """After `session` was stored: end the user's least recently used sessions beyond MAX_PER_USER."""
-    sessions = await cache.of(app, session["userId"])
-    if len(sessions) > MAX_PER_USER:
-        for old in sorted(sessions, key=lambda s: s.get("lastUsedAt", 0))[:len(sessions) - MAX_PER_USER]:
-            if old["_id"] != session["_id"]:
-                await end(app, session["userId"], only=old["_id"])
+    """After `session` was stored: end the user's expired sessions, and the least recently used
+    beyond MAX_PER_USER."""
+    user_id = session["userId"]
+    sessions = await cache.of(app, user_id)
+    expired = [s for s in sessions if not cache.live(s, user_id)]
+    live = sorted((s for s in sessions if cache.live(s, user_id)), key=lambda s: s.get("lastUsedAt", 0))
+    for old in expired + live[:max(0, len(live) - MAX_PER_USER)]:
+        if old["_id"] != session["_id"]:
+            await end(app, user_id, only=old["_id"])
 
 
 async def refresh(app: web.Application, token: object) -> tuple[dict, int]:

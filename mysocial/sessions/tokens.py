@@ -23,7 +23,8 @@ def make(settings: Settings, session: dict, generation: int) -> str:
 def parse(token: str) -> tuple[str, int, str] | None:
     """(session id, generation, mac) of a well-formed token; None otherwise."""
     parts = token.split(".") if isinstance(token, str) else []
-    if len(parts) != 3 or not is_oid(parts[0]) or not parts[1].isascii() or not parts[1].isdigit() or len(parts[1]) > 9:
+    if len(parts) != 3 or not is_oid(parts[0]) or not parts[1].isascii() or not parts[1].isdigit() \
+            or len(parts[1]) > 9 or not parts[2].isascii():
         return None
     return parts[0], int(parts[1]), parts[2]
 
