@@ -24,6 +24,7 @@ from mysocial.moderation.routes import routes as moderation_routes
 from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.sessions.routes import routes as session_routes
 from mysocial.sessions import guard
+from mysocial.timelines.routes import routes as timeline_routes
 from mysocial.users.routes import routes as user_routes
 from mysocial.posts import cache as posts
 from mysocial.users import cache as users
@@ -53,7 +54,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_routes(health_routes)
     app.router.add_get("/metrics", metrics.scrape)
     for routes in (auth_routes, user_routes, post_routes, reaction_routes, comment_routes, image_routes,
-                   graph_routes, notification_routes, chat_routes, session_routes, moderation_routes):
+                   graph_routes, notification_routes, chat_routes, session_routes, moderation_routes, timeline_routes):
         app.router.add_routes(prefixed(routes, API))
     serve_local(app, settings)
     openapi.attach(app)

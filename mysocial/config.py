@@ -64,6 +64,11 @@ class Settings:
     auth_rate_limit: int = 10
     socket_rate_limit: int = 60
     report_rate_limit: int = 5
+    feed_cap: int = 800  # entries a home feed keeps; older pages come from MongoDB
+    fanout_batch: int = 1000  # followers per fan-out job
+    feed_active_days: int = 7  # home feeds are kept for users active this recently
+    trends_half_life: int = 2 * 3600  # seconds for an interaction's weight to halve
+    trends_min_interactions: int = 5  # a post needs this many recent interactions to trend
     cookie_samesite: str = "Lax"
     reuse_port: bool = False
     metrics_token: str = ""
@@ -121,6 +126,11 @@ def load(env: dict | None = None) -> Settings:
         auth_rate_limit=_int(env, "AUTH_RATE_LIMIT", 10),
         socket_rate_limit=_int(env, "SOCKET_RATE_LIMIT", 60),
         report_rate_limit=_int(env, "REPORT_RATE_LIMIT", 5),
+        feed_cap=_int(env, "FEED_CAP", 800),
+        fanout_batch=_int(env, "FANOUT_BATCH", 1000),
+        feed_active_days=_int(env, "FEED_ACTIVE_DAYS", 7),
+        trends_half_life=_int(env, "TRENDS_HALF_LIFE", 2 * 3600),
+        trends_min_interactions=_int(env, "TRENDS_MIN_INTERACTIONS", 5),
         cookie_samesite=_choice(env, "COOKIE_SAMESITE", ("Lax", "Strict", "None"), "Lax"),
         reuse_port=_choice(env, "REUSE_PORT", ("0", "1"), "0") == "1",
         metrics_token=env.get("METRICS_TOKEN", ""),

@@ -26,7 +26,7 @@ from mysocial.core.mongo import now_iso
 
 QUEUES = (
     "auth", "user", "post", "reaction", "comment", "follower", "blocked",
-    "notification", "image", "chat", "email", "moderation", "maintenance",
+    "notification", "image", "chat", "email", "moderation", "maintenance", "feed",
 )
 RETRY_INTERVALS = [2, 10, 60]
 JOB_TIMEOUT = 60

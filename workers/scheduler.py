@@ -19,6 +19,8 @@ warnings.filterwarnings("ignore", category=FutureWarning, module="rq_scheduler.u
 PERIODIC = [
     # (id, cron, function): ids are stable so restarts and several schedulers do not duplicate them
     ("reconcile", "* * * * *", "workers.maintenance.reconcile"),
+    ("trends", "* * * * *", "workers.feeds.trends"),
+    ("drop-idle-feeds", "17 * * * *", "workers.feeds.drop_idle"),
 ]
 
 

@@ -14,6 +14,7 @@ from mysocial.core.mongo import now_iso
 from mysocial.core.writepath import Change, commit
 from mysocial.graph import cache as graph
 from mysocial.posts import access, cache as posts
+from mysocial.timelines import trends
 from mysocial.users import cache as users
 
 NOT_FOUND = "Comment not found"
@@ -73,7 +74,8 @@ async def add(app: web.Application, me: dict, post_id: str, text: str) -> dict:
                          comment=comment["comment"])
     note = note and queues.stamp(note)  # one notification however often the commit is tried
     [count] = await commit(app, lambda pipe: cache.add(pipe, comment), _changes(comment["_id"], post["_id"]),
-                           extra=(lambda pipe: queues.notify(pipe, note)) if note else None)
+                           extra=lambda pipe: (note and queues.notify(pipe, note),
+                                               trends.interacted(pipe, post["_id"], user["_id"])))
     if isinstance(count, Refused):
         raise NotFound(access.NOT_FOUND)
     await access.emit(app, "update comment", {**comment, "commentsCount": count}, await access.audience(app, post))

@@ -20,7 +20,7 @@ from redis.exceptions import ResponseError
 LIBRARY = "mysocial"
 FOLDER = Path(__file__).resolve().parents[1] / "lua"
 # lib.lua's helpers first; a file may use the helpers of those before it.
-ORDER = ("lib", "ledger", "docs", "indexes", "misc", "auth", "users", "graph", "posts", "reactions", "comments",
+ORDER = ("lib", "ledger", "docs", "indexes", "misc", "auth", "users", "graph", "posts", "timelines", "reactions", "comments",
          "notifications", "chat", "sessions", "moderation")
 
 

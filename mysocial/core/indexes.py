@@ -121,8 +121,11 @@ async def _rebuild(app: web.Application, index: Index, token: str) -> None:
     await app[BATCH].run(lambda pipe: pipe.hincrby(STATS, index.family, 1))
     try:
         async for queue in index.chunks(app):
-            await app[BATCH].run(lambda pipe: (queue(pipe), functions.call(pipe, "index_hold", [index.lock],
-                                                                           {"token": token, "ms": LOCK_MS})))
+            results = await app[BATCH].run(lambda pipe: (queue(pipe), functions.call(
+                pipe, "index_hold", [index.lock], {"token": token, "ms": LOCK_MS})))
+            refused = [r for r in results if isinstance(r, functions.Refused)]
+            if refused:  # what it merges from is itself incomplete
+                raise RuntimeError(f"rebuilding {index.name}: {refused[0]}")
         await app[BATCH].run(lambda pipe: functions.call(pipe, "index_complete", [index.marker, index.lock],
                                                          {"token": token}))
     except BaseException:

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from bson import ObjectId
+from marshmallow import fields
 from yarl import URL
 
 from mysocial.core import functions
+from mysocial.core.answers import Out
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import BadRequest
 from mysocial.core.mongo import is_oid
@@ -25,6 +27,13 @@ from mysocial.core.reads import Read, plain
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 BOUNDS = ("max_id", "since_id", "min_id")
+
+
+class CursorQuery(Out):
+    limit = fields.Integer(metadata={"minimum": 1, "maximum": 40, "description": "how many (default 20)"})
+    max_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "older than this id"})
+    since_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "newer than this id (the newest)"})
+    min_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "newer than this id (just after it)"})
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,7 @@ def cursor(request: web.Request) -> Cursor:
     return Cursor(limit, **bounds)
 
 
-def _place(bound: str | None) -> float | None:
+def place(bound: str | None) -> float | None:
     """Where an id no longer listed would be: the end of the second its ObjectId was made in."""
     return ObjectId(bound).generation_time.timestamp() * 1000 + 999 if bound else None
 
@@ -63,7 +72,7 @@ def page(index: str, marker: str, at: Cursor) -> Read:
     """The ids of one page of `index` (complete while `marker` exists), as a `Read` whose value is
     the ids or a `Refused` (incomplete)."""
     named = {"limit": at.limit, "max": at.max_id, "since": at.since_id, "min": at.min_id,
-             "max_at": _place(at.max_id), "since_at": _place(at.since_id or at.min_id)}
+             "max_at": place(at.max_id), "since_at": place(at.since_id or at.min_id)}
     return plain(lambda pipe: functions.call(pipe, "cursor_page", [index, marker], named), 1,
                  lambda replies: replies[0] if isinstance(replies[0], functions.Refused)
                  else [m.decode() for m in replies[0]])

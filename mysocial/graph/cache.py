@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from mysocial.core import functions, indexes
-from mysocial.core.appkeys import MONGO
+from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.mongo import edge_ends
 from mysocial.core.reads import Read, read_all, read_one
 from mysocial.core.redis import prefixed
@@ -177,6 +177,29 @@ async def following_ids(app: web.Application, user_id: str) -> list[str]:
 
 async def is_following(app: web.Application, follower: str, followee: str) -> bool:
     return await read_one(app, following(follower, followee)) is not None
+
+
+async def follower_bounds(app: web.Application, user_id: str, size: int) -> list[float]:
+    """Follow times that cut the user's followers into batches of `size` (the first batch is all
+    before the first bound, the last all from the last bound on): a batch stays the same set of
+    follows while others come and go, so no follower is left out between batches."""
+    await indexes.ensure(app, follows_index(user_id))
+    key = followers_key(user_id)
+    [count] = await app[BATCH].run(lambda pipe: pipe.zcard(key))
+    ranks = range(size, count, size)
+    if not ranks:
+        return []
+    found = await app[BATCH].run(lambda pipe: [pipe.zrange(key, rank, rank, withscores=True) for rank in ranks])
+    return [entry[0][1] for entry in found if entry]
+
+
+async def followers_within(app: web.Application, user_id: str, low: float | None, high: float | None) -> list[str]:
+    """The followers who followed at `low` or later and before `high` (None: no bound)."""
+    await indexes.ensure(app, follows_index(user_id))
+    low_bound = "-inf" if low is None else low
+    high_bound = "+inf" if high is None else f"({high}"
+    [found] = await app[BATCH].run(lambda pipe: pipe.zrangebyscore(followers_key(user_id), low_bound, high_bound))
+    return [m.decode() for m in found]
 
 
 def reader_keys(reader: str) -> list[str]:

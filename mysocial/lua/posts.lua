@@ -57,29 +57,19 @@ local function posts_merge(keys, argv)
   return added
 end
 
--- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
---           following:<reader>, accounts:suspended, accounts:limited, complete:posts,
---           complete:blocks, complete:follows:<reader>, complete:accounts:suspended,
---           complete:accounts:limited; {reader, skip, size, total, partial})
---   -> {ids, total or false} | REFUSED incomplete
--- The posts of `list` the reader may see (Public: everyone; Followers: the author's followers and
--- the author; Private, and Removed (taken down): the author; nobody across a block, nobody's
--- but their own of a suspended user; a limited user's Public posts: as Followers), newest
--- first, `skip` then `size`; with `total`, how many the reader may see in all, from the counts.
--- With `partial`, while the posts group is being rebuilt: what it holds so far, as id, score,
--- id, score... and no total.
-local function post_page(keys, argv)
-  local a = args(argv)
-  for i = a.partial and 10 or 9, 13 do
-    if not complete(keys[i]) then return refuse('incomplete', string.sub(keys[i], 10)) end
-  end
-  local reader = a.reader
-  local hidden = graph_hidden(keys[4], keys[5], keys[7], reader)
+-- What a reader may see of posts, by their audience entries ("<author>:<privacy>"): Public:
+-- everyone; Followers: the author's followers and the author; Private, and Removed (taken
+-- down): the author; nobody across a block, nobody's but their own of a suspended user; a
+-- limited user's Public posts: as Followers. Returns visible(entry), followed(author) and the
+-- hidden and limited sets (tables). Keys: blocked:<reader>, blockedby:<reader>,
+-- following:<reader>, accounts:suspended, accounts:limited.
+local function post_viewer(blocked, blockedby, following, suspended, limited_key, reader)
+  local hidden = graph_hidden(blocked, blockedby, suspended, reader)
   local limited = {}
-  for _, u in ipairs(redis.call('ZRANGE', keys[8], 0, -1)) do limited[u] = true end
+  for _, u in ipairs(redis.call('ZRANGE', limited_key, 0, -1)) do limited[u] = true end
   local follows = {}
   local function followed(author)
-    if follows[author] == nil then follows[author] = graph_follows(keys[6], author) end
+    if follows[author] == nil then follows[author] = graph_follows(following, author) end
     return follows[author]
   end
   local function visible(entry)
@@ -92,6 +82,25 @@ local function post_page(keys, argv)
     if privacy ~= 'Followers' and privacy ~= 'Public' then return false end
     return followed(author)
   end
+  return visible, followed, hidden, limited
+end
+
+-- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
+--           following:<reader>, accounts:suspended, accounts:limited, complete:posts,
+--           complete:blocks, complete:follows:<reader>, complete:accounts:suspended,
+--           complete:accounts:limited; {reader, skip, size, total, partial})
+--   -> {ids, total or false} | REFUSED incomplete
+-- The posts of `list` the reader may see (post_viewer), newest first, `skip` then `size`; with
+-- `total`, how many the reader may see in all, from the counts.
+-- With `partial`, while the posts group is being rebuilt: what it holds so far, as id, score,
+-- id, score... and no total.
+local function post_page(keys, argv)
+  local a = args(argv)
+  for i = a.partial and 10 or 9, 13 do
+    if not complete(keys[i]) then return refuse('incomplete', string.sub(keys[i], 10)) end
+  end
+  local reader = a.reader
+  local visible, followed, hidden, limited = post_viewer(keys[4], keys[5], keys[6], keys[7], keys[8], reader)
   local page, taken, seen, start, chunk = {}, 0, 0, 0, math.min(math.max(4 * a.size, 64), 1000)
   while taken < a.size do
     local flat = redis.call('ZREVRANGE', keys[1], start, start + chunk - 1, 'WITHSCORES')

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from mysocial.core.answers import Out, answer, many, text
+from mysocial.core.pages import CursorQuery
 from mysocial.core.schemas import Body, ObjectIdString, longest, optional, string
 
 TARGETS = ("post", "comment", "user", "message")
@@ -41,13 +42,6 @@ class AccountActionSchema(Body):
     type = choice("action", ACCOUNT_ACTIONS)
     reason = reason()
     reportId = optional(validate=ObjectIdString("Invalid report id", allow_empty=True))
-
-
-class CursorQuery(Out):
-    limit = fields.Integer(metadata={"minimum": 1, "maximum": 40, "description": "how many (default 20)"})
-    max_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "older than this id"})
-    since_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "newer than this id (the newest)"})
-    min_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "newer than this id (just after it)"})
 
 
 class ReportsQuery(CursorQuery):

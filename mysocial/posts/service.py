@@ -14,6 +14,7 @@ from mysocial.core.reads import read_one
 from mysocial.core.writepath import Change, commit
 from mysocial.graph import cache as graph
 from mysocial.posts import access, cache
+from mysocial.timelines import cache as timelines
 from mysocial.users import cache as users, profiles, views
 
 PAGE_SIZE = 10
@@ -64,7 +65,7 @@ async def publish(app: web.Application, author: str, data: dict, kind: str | Non
     *_, hidden = await commit(app, lambda pipe: cache.create(pipe, post),
                               [Change("post", post["_id"], (cache.key(post["_id"]),)),
                                Change("user", author, (users.key(author),))],
-                              reads=[graph.hidden(author)])
+                              extra=lambda pipe: timelines.fan_out(pipe, post), reads=[graph.hidden(author)])
     await access.emit(app, "add post", post, await access.audience(app, post, hidden))
     return post
 
@@ -119,5 +120,6 @@ async def delete(app: web.Application, me: str, post_id: str) -> None:
     post = await access.owned(app, me, post_id)
     audience = await access.audience(app, post)
     await commit(app, lambda pipe: cache.delete(pipe, post, time.time() * 1000),
-                 [Change("post", post_id, (cache.key(post_id),), deleted=True), Change("user", me, (users.key(me),))])
+                 [Change("post", post_id, (cache.key(post_id),), deleted=True), Change("user", me, (users.key(me),))],
+                 extra=lambda pipe: timelines.fan_out(pipe, post, "remove"))
     await access.emit(app, "delete post", post_id, audience)

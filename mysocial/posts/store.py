@@ -1,6 +1,7 @@
 """The `posts` collection."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
 
 from pymongo import IndexModel
@@ -52,3 +53,33 @@ async def count(db, query: dict) -> int:
 
 async def save(db, post_id: str, doc: dict | None, version: int) -> bool:
     return await save_doc(db[COLLECTION], post_id, doc, version, ("_id", "userId"))
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+Bound = tuple[float, str]  # (createdAt in ms, id): the order of the Redis lists
+
+
+def _beyond(bound: Bound, older: bool, inclusive: bool = False) -> dict:
+    """Posts older (newer) than `bound` in (createdAt, _id) order, as a query."""
+    at, post_id = EPOCH + timedelta(milliseconds=round(bound[0])), oid(bound[1])
+    op = "$lt" if older else "$gt"
+    return {"$or": [{"createdAt": {op: at}}, {"createdAt": at, "_id": {op + ("e" if inclusive else ""): post_id}}]}
+
+
+async def keyset(db, listing: dict, reader: str, hidden: set[str], following: set[str], limited: set[str],
+                 gone: list[str], limit: int, below: Bound | None = None, above: Bound | None = None,
+                 to_below: bool = False, ascending: bool = False) -> list[str]:
+    """Ids of up to `limit` posts of `listing` the reader may see, strictly between `above` and
+    `below` (`to_below`: `below` included), newest first — or, `ascending`, the `limit` just
+    above `above`, still answered newest first. A keyset on (createdAt, _id): pages that never
+    overlap nor skip, for the pages Redis does not hold."""
+    parts = [listing, visible_to(reader, hidden, following, limited), {"_id": {"$nin": [oid(g) for g in gone]}}]
+    if below is not None:
+        parts.append(_beyond(below, older=True, inclusive=to_below))
+    if above is not None:
+        parts.append(_beyond(above, older=False))
+    order = 1 if ascending else -1
+    docs = await db[COLLECTION].find(live({"$and": parts}), {"_id": 1}) \
+        .sort([("createdAt", order), ("_id", order)]).limit(limit).to_list(limit)
+    ids = [str(d["_id"]) for d in docs]
+    return ids[::-1] if ascending else ids

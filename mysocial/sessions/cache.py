@@ -4,6 +4,9 @@ time (the index `sessions:<userId>`, see mysocial.core.indexes). Documents like 
 written through the write path, persisted by a worker, read through from MongoDB after an
 eviction; an ended session is removed (and remembered in `gone:session`), so its tokens are
 refused at once everywhere.
+
+`active`: every user by when a session of theirs was last used (ms, moved at most every
+TOUCH_EVERY_MS, like `lastUsedAt`): who counts as active (home feeds are kept only for them).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ SESSION = cache.kind("session", "session:", lambda app, sid: store.find(app[MONG
 key = SESSION.key
 LISTED = indexes.listing("sessions:", "sessions", SESSION.gone, lambda app, user_id: store.entries(app[MONGO], user_id))
 of_user = LISTED.key
+ACTIVE = "active"
 
 
 def new(user_id: str, user_agent: str, ip: str, ttl: int) -> dict:
@@ -66,12 +70,14 @@ async def of(app: web.Application, user_id: str) -> list[dict]:
 
 def add(pipe, session: dict) -> None:
     cache.add(pipe, SESSION, session, cache.ms(session["createdAt"]), [of_user(session["userId"])])
+    pipe.zadd(ACTIVE, {session["userId"]: session["lastUsedAt"]})
 
 
 def touch(pipe, session: dict, now_ms: int, expires_ms: int | None = None) -> None:
     """Used now (and, with `expires_ms`, lives until then: a renewal)."""
     fields = {"lastUsedAt": now_ms} | ({"expiresAt": expires_ms} if expires_ms else {})
     cache.patch(pipe, SESSION, session["_id"], fields)
+    pipe.zadd(ACTIVE, {session["userId"]: now_ms}, gt=True)
 
 
 def rotate(pipe, session_id: str, generation: int, now_ms: int, grace_ms: int, expires_ms: int) -> None:

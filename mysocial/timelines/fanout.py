@@ -1,0 +1,88 @@
+"""What the `feed` jobs do (workers.feeds runs them with the API's app): fan-out in batches,
+a follow's merge, an unfollow's unmerge, building a feed, dropping idle feeds.
+
+A post's fan-out is one job from the API, whatever the author's follower count: that job cuts
+the followers into batches of FANOUT_BATCH by follow time, enqueues one job for each batch but
+the first, and does the first itself (the author's own feed with it). Every step is idempotent
+(adding an entry twice, removing one that is gone), so RQ's retries are safe.
+"""
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+import queues
+from mysocial.core import indexes
+from mysocial.core.appkeys import BATCH, SETTINGS
+from mysocial.core.functions import Refused
+from mysocial.core.reads import read_one
+from mysocial.graph import cache as graph
+from mysocial.posts import cache as posts
+from mysocial.timelines import cache
+
+FANOUT = "workers.feeds.fanout"
+
+
+async def fan_out(app: web.Application, post_id: str, author: str, score: float, op: str,
+                  batch: tuple[float | None, float | None] | None = None) -> int:
+    """Fan the post out (`op` add or remove) to the followers of one batch (follow times from
+    `batch[0]` to before `batch[1]`); without `batch`, plan the batches first. Returns how many
+    followers this job covered."""
+    first = batch is None
+    if first:
+        bounds = await graph.follower_bounds(app, author, app[SETTINGS].fanout_batch)
+        edges = [None, *bounds, None]
+        batches = list(zip(edges, edges[1:]))
+        if len(batches) > 1:
+            await app[BATCH].transaction(lambda pipe: [
+                queues.add_job(pipe, cache.QUEUE, FANOUT, post_id, author, score, op, list(b)) for b in batches[1:]])
+        batch = batches[0]
+    followers = await graph.followers_within(app, author, *batch)
+    users = [author, *followers] if first else followers
+    if op == "add":
+        now_ms = time.time() * 1000
+        await app[BATCH].run(lambda pipe: cache.add(pipe, app, users, post_id, score, now_ms))
+    else:
+        await app[BATCH].run(lambda pipe: cache.remove(pipe, users, post_id))
+    return len(followers)
+
+
+async def merge(app: web.Application, follower: str, followee: str) -> None:
+    """A follow: the followee's newest posts into the follower's feed (if built), once the
+    follow still stands."""
+    if await graph.is_following(app, follower, followee):
+        await _run(app, lambda pipe: cache.merge(pipe, app, follower, [followee]))
+
+
+async def unmerge(app: web.Application, follower: str, followee: str) -> None:
+    """An unfollow or a block: the followee's posts out of the follower's feed, unless followed
+    again meanwhile."""
+    if not await graph.is_following(app, follower, followee):
+        await app[BATCH].run(lambda pipe: cache.unmerge(pipe, follower, followee))
+
+
+async def rebuild(app: web.Application, user_id: str) -> None:
+    """Build the user's feed from their own and their followees' lists (unless built, or being
+    built elsewhere); refused while the posts lists are being rebuilt (RQ retries it)."""
+    if not await read_one(app, indexes.is_complete(posts.INDEX)):
+        raise RuntimeError("the posts lists are being rebuilt: the feed is built once they are")
+    await indexes.ensure(app, cache.home_index(user_id))
+    await app[BATCH].run(lambda pipe: pipe.delete(cache.queued_key(user_id)))
+
+
+async def drop_idle(app: web.Application, batch: int = 1000) -> int:
+    """Drop the feeds of users idle longer than FEED_ACTIVE_DAYS. Returns how many."""
+    before = cache.idle_before(app, time.time() * 1000)
+    dropped = 0
+    while users := await cache.idle_users(app, before, batch):
+        results = await app[BATCH].run(lambda pipe: [cache.drop(pipe, u, before) for u in users])
+        dropped += sum(1 for r in results if r == 1)
+    return dropped
+
+
+async def _run(app: web.Application, queue) -> None:
+    """One library call; a refusal (the posts lists are being rebuilt) fails the job, to be retried."""
+    [answer] = await app[BATCH].run(queue)
+    if isinstance(answer, Refused):
+        raise RuntimeError(f"refused: {answer}")
