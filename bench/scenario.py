@@ -21,6 +21,7 @@ REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 SEEDED_POSTS = 60
 SEEDED_ITEMS = 60
 VARIANTS = 240  # prepared requests per route (wrk cycles through them)
+FOLLOWS = 4
 
 
 @dataclass
@@ -100,6 +101,9 @@ async def setup(url: str, users: int = 16, chat: bool = True) -> World:
     world = World()
     async with aiohttp.ClientSession() as http:
         world.users = list(await gather_limited(signup(http, url, n) for n in range(users)))
+        for n, user in enumerate(world.users):  # each follows the next FOLLOWS users: home feeds to read
+            for other in (world.users[(n + k) % users] for k in range(1, min(FOLLOWS, users - 1) + 1)):
+                await call(http, url, Request("PUT", f"{API}/user/follow/{other.id}", user.auth), expect=(200, 404))
         for n in range(SEEDED_POSTS):
             user = world.users[n % users]
             privacy = "Private" if n % 7 == 3 else "Public"
@@ -109,6 +113,8 @@ async def setup(url: str, users: int = 16, chat: bool = True) -> World:
                 world.posts.append({"_id": data["post"]["_id"], "userId": user.id, "privacy": privacy})
         for n in range(SEEDED_ITEMS):
             await call(http, url, Request.json("POST", "/bench/write", post_body(n), world.users[0].auth))
+        for user in world.users:  # the first read of a home timeline asks for the feed to be built
+            await call(http, url, Request("GET", f"{API}/timelines/home", user.auth), expect=(200, 404))
         if chat:
             for n in range(users):
                 sender, receiver = partner(world, n)
@@ -145,6 +151,8 @@ def requests_for(world: World, route: str) -> list[Request]:
                 "profilePicture": user.picture, "previousReaction": "", "postReactions": {}}, user.auth))
         elif route == "feed page":
             out.append(Request("GET", f"{API}/post/all/1", headers))
+        elif route == "home page":
+            out.append(Request("GET", f"{API}/timelines/home", headers))
         elif route == "send message":
             sender, receiver = partner(world, n)
             conversation = world.conversations.get((sender.id, receiver.id))

@@ -12,10 +12,11 @@ from mysocial.chat.schemas import (
     DELETE_TYPES, ChatReactionSchema, ConversationListAnswer, MarkReadSchema, MessagesAnswer, MessagesQuery,
     RemoveUsersSchema, SendSchema, SentAnswer, UsersSchema,
 )
-from mysocial.core import security
+from mysocial.core import pages, security
 from mysocial.core.errors import BadRequest
 from mysocial.core.http import body, id_param, json_response, query_int
 from mysocial.core.openapi import doc
+from mysocial.core.pages import CursorQuery
 
 MAX_PAGE = 100
 routes = web.RouteTableDef()
@@ -34,6 +35,15 @@ async def send_message(request: web.Request) -> web.Response:
 async def conversation_list(request: web.Request) -> web.Response:
     items = await service.conversation_list(request.app, security.me(request)["userId"])
     return json_response({"message": "User conversation list", "list": items})
+
+
+@routes.get("/conversations/{receiverId}/messages")
+@doc("Messages with a user, newest first, in cursor pages (Link header)", answer=MessagesAnswer, query=CursorQuery)
+async def messages_page(request: web.Request) -> web.Response:
+    me_id = security.me(request)["userId"]
+    at = pages.cursor(request)
+    found, ids = await service.messages_page(request.app, me_id, id_param(request, "receiverId", "receiver id"), at)
+    return json_response({"message": "User chat messages", "messages": found}, headers=pages.link(request, ids, at))
 
 
 @routes.get("/chat/message/user/{receiverId}")

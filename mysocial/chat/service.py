@@ -13,7 +13,7 @@ import queues
 from mysocial.auth import cache as auth_cache
 from mysocial.chat import cache, store
 from mysocial.chat.events import emit_chat_list, emit_views, view
-from mysocial.core import realtime
+from mysocial.core import pages, realtime
 from mysocial.core.appkeys import MEDIA
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.functions import Refused
@@ -134,6 +134,17 @@ async def messages_with(app: web.Application, me_id: str, other: str, before: in
     ids = await cache.window(app, conv_id, max(1, high - limit + 1), high)
     found = sorted(await cache.messages(app, ids), key=lambda m: m["seq"])
     return [view(m, me_id) for m in found]
+
+
+async def messages_page(app: web.Application, me_id: str, other: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
+    """A cursor page of the messages with `other`, newest first, and the ids it spans."""
+    if other == me_id:
+        raise BadRequest("Invalid receiver id")
+    conv_id, _ = await cache.conversation_id(app, me_id, other)
+    if conv_id is None:
+        return [], []
+    ids = await pages.ids(app, cache.messages_key(conv_id), cache.messages_index(conv_id), at)
+    return [view(m, me_id) for m in await cache.messages(app, ids)], ids
 
 
 async def _resolve_user(app: web.Application, value: str) -> dict | None:

@@ -22,6 +22,10 @@ async def get(app: web.Application, comment_id: str) -> dict | None:
     return await cache.get(app, COMMENT, comment_id)
 
 
+async def get_many(app: web.Application, comment_ids: list[str]) -> list[dict]:
+    return await cache.get_many(app, COMMENT, comment_ids)
+
+
 async def for_post(app: web.Application, post_id: str) -> list[dict]:
     return await cache.get_many(app, COMMENT, await LISTED.ids(app, post_id))
 

@@ -12,9 +12,10 @@ from mysocial.comments import service
 from mysocial.comments.schemas import (
     CommentAnswer, CommentNamesAnswer, CommentSchema, CommentsAnswer, EditCommentSchema, SingleCommentAnswer,
 )
-from mysocial.core import security
+from mysocial.core import pages, security
 from mysocial.core.http import body, id_param, json_response
 from mysocial.core.openapi import doc
+from mysocial.core.pages import CursorQuery
 
 routes = web.RouteTableDef()
 
@@ -38,6 +39,16 @@ async def post_comments(request: web.Request) -> web.Response:
     me = security.me(request)
     comments = await service.visible(request.app, me["userId"], id_param(request, "postId", "post id"))
     return json_response({"message": "Post comments", "comments": comments})
+
+
+@routes.get("/posts/{postId}/comments")
+@doc("A post's comments, newest first, in cursor pages (Link header)", answer=CommentsAnswer, query=CursorQuery,
+     errors=(404,))
+async def comments_page(request: web.Request) -> web.Response:
+    me = security.me(request)["userId"]
+    at = pages.cursor(request)
+    found, ids = await service.page(request.app, me, id_param(request, "postId", "post id"), at)
+    return json_response({"message": "Post comments", "comments": found}, headers=pages.link(request, ids, at))
 
 
 @routes.get("/post/commentsnames/{postId}")

@@ -8,6 +8,7 @@ from bson import ObjectId
 
 import queues
 from mysocial.comments import cache
+from mysocial.core import pages
 from mysocial.core.errors import Forbidden, NotFound
 from mysocial.core.functions import Refused
 from mysocial.core.mongo import now_iso
@@ -37,6 +38,14 @@ async def visible(app: web.Application, reader: str, post_id: str) -> list[dict]
     post = await access.readable(app, reader, post_id)
     hidden = await graph.hidden_from(app, reader)
     return [c for c in await cache.for_post(app, post["_id"]) if sees(reader, hidden, c)]
+
+
+async def page(app: web.Application, reader: str, post_id: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
+    """A cursor page of the post's comments the reader may see, and the ids it spans."""
+    post = await access.readable(app, reader, post_id)
+    hidden = await graph.hidden_from(app, reader)
+    ids = await pages.ids(app, cache.LISTED.key(post["_id"]), cache.LISTED.index(post["_id"]), at)
+    return [c for c in await cache.get_many(app, ids) if sees(reader, hidden, c)], ids
 
 
 async def of(app: web.Application, post_id: str, comment_id: str) -> dict:

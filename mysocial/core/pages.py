@@ -17,12 +17,12 @@ from bson import ObjectId
 from marshmallow import fields
 from yarl import URL
 
-from mysocial.core import functions
+from mysocial.core import functions, indexes
 from mysocial.core.answers import Out
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import BadRequest
 from mysocial.core.mongo import is_oid
-from mysocial.core.reads import Read, plain
+from mysocial.core.reads import Read, plain, read_one
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
@@ -42,6 +42,11 @@ class Cursor:
     max_id: str | None = None
     since_id: str | None = None
     min_id: str | None = None
+
+
+def asked(request: web.Request) -> bool:
+    """Whether the request names a cursor (a list that answers without one keeps its old shape)."""
+    return any(name in request.query for name in ("limit", *BOUNDS))
 
 
 def cursor(request: web.Request) -> Cursor:
@@ -76,6 +81,17 @@ def page(index: str, marker: str, at: Cursor) -> Read:
     return plain(lambda pipe: functions.call(pipe, "cursor_page", [index, marker], named), 1,
                  lambda replies: replies[0] if isinstance(replies[0], functions.Refused)
                  else [m.decode() for m in replies[0]])
+
+
+async def ids(app: web.Application, list_key: str, index: indexes.Index, at: Cursor) -> list[str]:
+    """One page of ids of a plain index (`list_key`, complete while `index`'s marker exists),
+    completing the index first if it must."""
+    for _ in range(3):
+        found = await read_one(app, page(list_key, index.marker, at))
+        if not isinstance(found, functions.Refused):
+            return found
+        await indexes.ensure(app, index)
+    raise RuntimeError(f"{index.name} kept being incomplete")
 
 
 def link(request: web.Request, ids: list[str], at: Cursor) -> dict:

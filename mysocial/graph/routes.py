@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.core import security
+from mysocial.core import pages, security
 from mysocial.core.errors import Forbidden
 from mysocial.core.http import id_param, json_response
 from mysocial.core.openapi import doc
+from mysocial.core.pages import CursorQuery
 from mysocial.graph import service
 from mysocial.graph.schemas import FollowersAnswer, FollowingAnswer
 
@@ -45,6 +46,27 @@ async def followers(request: web.Request) -> web.Response:
     me = security.me(request)["userId"]
     listed = await service.followers(request.app, me, id_param(request, "userId", "user id"))
     return json_response({"message": "User followers", "followers": listed})
+
+
+async def _page(request: web.Request, which: str) -> web.Response:
+    me = security.me(request)["userId"]
+    at = pages.cursor(request)
+    found, ids = await service.page(request.app, me, id_param(request, "userId", "user id"), which, at)
+    return json_response({"message": f"User {which}", which: found}, headers=pages.link(request, ids, at))
+
+
+@routes.get("/accounts/{userId}/followers")
+@doc("A user's followers, newest follow first, in cursor pages (Link header)", answer=FollowersAnswer,
+     query=CursorQuery, errors=(404,))
+async def followers_page(request: web.Request) -> web.Response:
+    return await _page(request, "followers")
+
+
+@routes.get("/accounts/{userId}/following")
+@doc("Whom a user follows, newest follow first, in cursor pages (Link header)", answer=FollowingAnswer,
+     query=CursorQuery, errors=(404,))
+async def following_page(request: web.Request) -> web.Response:
+    return await _page(request, "following")
 
 
 @routes.put("/user/block/{followerId}")

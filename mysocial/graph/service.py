@@ -6,7 +6,7 @@ import time
 from aiohttp import web
 
 import queues
-from mysocial.core import realtime
+from mysocial.core import pages, realtime
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.functions import Refused
 from mysocial.core.mongo import edge_id
@@ -116,6 +116,15 @@ async def unblock(app: web.Application, me: str, other: str) -> None:
 async def cards(app: web.Application, ids: list[str], viewer: str) -> list[dict]:
     hidden = await cache.hidden_from(app, viewer)
     return [card(u) for u in await users.get_many(app, [i for i in ids if i not in hidden])]
+
+
+async def page(app: web.Application, me: str, user_id: str, which: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
+    """A cursor page of a user's followers (`which`: followers) or of whom they follow
+    (following), as `me` may see them, and the ids it spans."""
+    await profiles.visible(app, me, user_id)
+    key = cache.followers_key(user_id) if which == "followers" else cache.following_key(user_id)
+    ids = await pages.ids(app, key, cache.follows_index(user_id), at)
+    return await cards(app, ids, me), ids
 
 
 async def following(app: web.Application, me: str) -> list[dict]:

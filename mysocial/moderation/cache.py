@@ -118,12 +118,7 @@ async def get_report(app: web.Application, report_id: str) -> dict | None:
 
 async def _page(app: web.Application, kind: cache.Kind, index: indexes.Index, list_key: str,
                 at: pages.Cursor) -> list[dict]:
-    for _ in range(3):
-        ids = await read_one(app, pages.page(list_key, index.marker, at))
-        if not isinstance(ids, functions.Refused):
-            return await cache.get_many(app, kind, ids)
-        await indexes.ensure(app, index)
-    raise RuntimeError(f"{index.name} kept being incomplete")
+    return await cache.get_many(app, kind, await pages.ids(app, list_key, index, at))
 
 
 async def reports_page(app: web.Application, status: str, at: pages.Cursor) -> list[dict]:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.core import security
+from mysocial.core import pages, security
 from mysocial.core.http import id_param, json_response
 from mysocial.core.openapi import doc
+from mysocial.core.pages import CursorQuery
 from mysocial.notifications import service
 from mysocial.notifications.schemas import NotificationsAnswer
 
@@ -13,10 +14,16 @@ routes = web.RouteTableDef()
 
 
 @routes.get("/notifications")
-@doc("My notifications, newest first", answer=NotificationsAnswer)
+@doc("My notifications, newest first: the newest 100, or a cursor page (Link header) when a cursor "
+     "parameter is given", answer=NotificationsAnswer, query=CursorQuery)
 async def notifications(request: web.Request) -> web.Response:
-    listed = await service.listing(request.app, security.me(request)["userId"])
-    return json_response({"message": "User notifications", "notifications": listed})
+    me = security.me(request)["userId"]
+    if not pages.asked(request):
+        listed = await service.listing(request.app, me)
+        return json_response({"message": "User notifications", "notifications": listed})
+    at = pages.cursor(request)
+    listed, ids = await service.page(request.app, me, at)
+    return json_response({"message": "User notifications", "notifications": listed}, headers=pages.link(request, ids, at))
 
 
 @routes.put("/notification/{notificationId}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.core import realtime
+from mysocial.core import pages, realtime
 from mysocial.core.errors import NotFound
 from mysocial.core.writepath import Change, commit
 from mysocial.graph import cache as graph
@@ -13,13 +13,20 @@ from mysocial.users import cache as users
 NOT_FOUND = "Notification not found"
 
 
-async def listing(app: web.Application, user_id: str) -> list[dict]:
+async def listing(app: web.Application, user_id: str, ids: list[str] | None = None) -> list[dict]:
     """The recipient's notifications in wire form (what GET /notifications answers and
-    `insert notification` carries)."""
+    `insert notification` carries): the newest, or those of `ids`."""
     hidden = await graph.hidden_from(app, user_id)
-    docs = [d for d in await cache.get_many(app, await cache.ids(app, user_id)) if d.get("userFrom") not in hidden]
+    ids = await cache.ids(app, user_id) if ids is None else ids
+    docs = [d for d in await cache.get_many(app, ids) if d.get("userFrom") not in hidden]
     senders = {u["_id"]: u for u in await users.get_many(app, dict.fromkeys(d["userFrom"] for d in docs))}
     return cache.present(docs, senders)
+
+
+async def page(app: web.Application, user_id: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
+    """A cursor page of the recipient's notifications, and the ids it spans (for the Link header)."""
+    ids = await pages.ids(app, cache.index_key(user_id), cache.index(user_id), at)
+    return await listing(app, user_id, ids), ids
 
 
 async def _mine(app: web.Application, me: str, notification_id: str) -> None:

@@ -53,6 +53,10 @@ def read(app: web.Application, reaction_id_: str) -> Read:
     return cache.doc(REACTION, reaction_id_)
 
 
+async def get_many(app: web.Application, reaction_ids: list[str]) -> list[dict]:
+    return await cache.get_many(app, REACTION, reaction_ids)
+
+
 async def for_post(app: web.Application, post_id: str) -> list[dict]:
     return await cache.get_many(app, REACTION, await ON_POST.ids(app, post_id))
 

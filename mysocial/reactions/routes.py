@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from mysocial.core import security
+from mysocial.core import pages, security
 from mysocial.core.errors import BadRequest
 from mysocial.core.http import body, id_param, json_response
 from mysocial.core.openapi import doc
+from mysocial.core.pages import CursorQuery
 from mysocial.posts.cache import REACTIONS
 from mysocial.reactions import service
 from mysocial.reactions.schemas import ReactionSchema, ReactionsAnswer, SingleReactionAnswer, UserReactionsAnswer
@@ -49,6 +50,17 @@ async def post_reactions(request: web.Request) -> web.Response:
     me = security.me(request)
     reactions = await service.of_post(request.app, me["userId"], id_param(request, "postId", "post id"))
     return json_response({"message": "Post reactions", "reactions": reactions, "count": len(reactions)})
+
+
+@routes.get("/posts/{postId}/reactions")
+@doc("A post's reactions, newest first, in cursor pages (Link header)", answer=ReactionsAnswer, query=CursorQuery,
+     errors=(404,))
+async def reactions_page(request: web.Request) -> web.Response:
+    me = security.me(request)["userId"]
+    at = pages.cursor(request)
+    found, ids = await service.page(request.app, me, id_param(request, "postId", "post id"), at)
+    return json_response({"message": "Post reactions", "reactions": found, "count": len(found)},
+                         headers=pages.link(request, ids, at))
 
 
 @routes.get("/post/single/reaction/username/{username}/{postId}")

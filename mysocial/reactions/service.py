@@ -6,7 +6,7 @@ import time
 from aiohttp import web
 
 import queues
-from mysocial.core import indexes
+from mysocial.core import indexes, pages
 from mysocial.core.errors import NotFound
 from mysocial.core.functions import Refused
 from mysocial.core.mongo import now_iso
@@ -79,6 +79,14 @@ async def of_post(app: web.Application, reader: str, post_id: str) -> list[dict]
     post = await access.readable(app, reader, post_id)
     hidden = await graph.hidden_from(app, reader)
     return [r for r in await cache.for_post(app, post["_id"]) if r.get("userId") not in hidden]
+
+
+async def page(app: web.Application, reader: str, post_id: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
+    """A cursor page of the post's reactions the reader may see, and the ids it spans."""
+    post = await access.readable(app, reader, post_id)
+    hidden = await graph.hidden_from(app, reader)
+    ids = await pages.ids(app, cache.ON_POST.key(post["_id"]), cache.ON_POST.index(post["_id"]), at)
+    return [r for r in await cache.get_many(app, ids) if r.get("userId") not in hidden], ids
 
 
 async def single(app: web.Application, reader: str, username: str, post_id: str) -> dict | None:
