@@ -170,16 +170,20 @@ async def test_idle_users_feeds_are_dropped_and_rebuilt_when_they_return(client,
     assert feed(r, alice) == [new, old]
 
 
-async def test_scheduled_drop_of_idle_feeds(client, drain, r):
+async def test_scheduled_drop_of_idle_and_suspended_users_feeds(client, settings, drain, r):
     from mysocial.timelines import fanout
+    from tests.test_moderation import act, staff_and_people
 
-    alice, bobby = await users(client, "alice", "bobby")
-    await built(client, alice, drain)
-    await built(client, bobby, drain)
+    modo, alice, bobby, carol = await staff_and_people(client, settings, "alice", "bobby", "carol")
+    for user in (alice, bobby, carol):
+        await built(client, user, drain)
     r.zadd(ACTIVE, {alice.id: time.time() * 1000 - 8 * DAY_MS})
-    assert context.run(fanout.drop_idle(context.app())) == 1
-    assert not r.exists(f"complete:home:{alice.id}") and r.exists(f"complete:home:{bobby.id}")
+    await act(client, modo, carol, "suspend")
+    assert context.run(fanout.drop_idle(context.app())) == 2
+    assert not r.exists(f"complete:home:{alice.id}", f"complete:home:{carol.id}", f"home:{carol.id}")
+    assert r.exists(f"complete:home:{bobby.id}")
     assert r.zscore(ACTIVE, alice.id) is None
+    assert context.run(fanout.drop_idle(context.app())) == 0
 
 
 async def test_an_author_with_2500_followers_makes_three_fan_out_jobs(client, settings, drain, r):

@@ -103,15 +103,16 @@ local function home_remove(keys, argv)
   return removed
 end
 
--- home_drop(active, home:<u>, home:floor:<u>, complete:home:<u>; {user, before}) -> 1 | false
+-- home_drop(active, home:<u>, home:floor:<u>, complete:home:<u>; {user, before})
+--   -> 1 | false (active since, or no feed)
 -- Drop the feed of a user not active since `before` (ms), unless they came back meanwhile.
 local function home_drop(keys, argv)
   local a = args(argv)
   local seen = tonumber(redis.call('ZSCORE', keys[1], a.user))
   if seen and seen >= a.before then return false end
-  redis.call('DEL', keys[2], keys[3], keys[4])
+  local dropped = redis.call('DEL', keys[2], keys[3], keys[4])
   redis.call('ZREM', keys[1], a.user)
-  return 1
+  return dropped > 0 and 1 or false
 end
 
 -- posts_cursor(list, posts:audience, posts, complete:<list>, home:floor:<reader> (read in

@@ -18,10 +18,12 @@ from mysocial.core.appkeys import BATCH, SETTINGS
 from mysocial.core.functions import Refused
 from mysocial.core.reads import read_one
 from mysocial.graph import cache as graph
+from mysocial.moderation import cache as moderation
 from mysocial.posts import cache as posts
 from mysocial.timelines import cache
 
 FANOUT = "workers.feeds.fanout"
+FOREVER = 1e18  # ms: nobody was active since then
 
 
 async def fan_out(app: web.Application, post_id: str, author: str, score: float, op: str,
@@ -72,11 +74,17 @@ async def rebuild(app: web.Application, user_id: str) -> None:
 
 
 async def drop_idle(app: web.Application, batch: int = 1000) -> int:
-    """Drop the feeds of users idle longer than FEED_ACTIVE_DAYS. Returns how many."""
+    """Drop the feeds of users idle longer than FEED_ACTIVE_DAYS, and of suspended users (who
+    cannot sign in). Returns how many."""
     before = cache.idle_before(app, time.time() * 1000)
     dropped = 0
     while users := await cache.idle_users(app, before, batch):
         results = await app[BATCH].run(lambda pipe: [cache.drop(pipe, u, before) for u in users])
+        dropped += sum(1 for r in results if r == 1)
+    suspended = sorted(await read_one(app, moderation.in_state("suspended")))
+    for i in range(0, len(suspended), batch):
+        part = suspended[i:i + batch]
+        results = await app[BATCH].run(lambda pipe: [cache.drop(pipe, u, FOREVER) for u in part])
         dropped += sum(1 for r in results if r == 1)
     return dropped
 
