@@ -116,6 +116,8 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
         if name == "dashboard":
             p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        if name == "worker":
+            p.add_argument("--queues", help="comma-separated queues to work (default: every queue), e.g. feed")
         if name == "dev":
             p.add_argument("--workers", type=int, default=2, help="worker threads")
             p.add_argument("--fresh", action="store_true", help="start with empty data (deletes .mysocial/)")
@@ -146,9 +148,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "serve":
         serve(settings)
     elif args.command == "worker":
+        from queues import QUEUES
         from workers import runner
 
-        runner.run(settings)
+        wanted = [q.strip() for q in args.queues.split(",")] if args.queues else list(QUEUES)
+        unknown = sorted(set(wanted) - set(QUEUES))
+        if unknown:
+            parser.exit(2, f"mysocial: unknown queues {', '.join(unknown)} (queues: {', '.join(QUEUES)})\n")
+        runner.run(settings, wanted)
     elif args.command == "scheduler":
         from workers import scheduler
 
