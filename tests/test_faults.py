@@ -163,7 +163,11 @@ async def test_thirty_seconds_without_mongodb_while_writes_arrive(aiohttp_client
 
 async def test_sqlite_server_killed_and_restarted_keeps_the_data(aiohttp_client, own_mongo, r):
     server, s = own_mongo
-    client = await aiohttp_client(create_app(s))
+    # The API with a deployment's kind of MONGO_TIMEOUT_MS (10 s by default), not the fixture's 500 ms:
+    # the first read after the restart meets its pooled connection closed, and PyMongo's one retry
+    # waits (in server selection) for its monitor to find the server again, which it checks only
+    # on 500 ms ticks (MIN_HEARTBEAT_INTERVAL) -- a tie with a 500 ms selection timeout.
+    client = await aiohttp_client(create_app(s.with_(mongo_timeout_ms=5000)))
     alice = await signup(client, "alice")
     await asyncio.to_thread(runner.drain, s)
     server.stop(kill=True)  # no clean shutdown

@@ -239,7 +239,8 @@ async def test_timelines_answer_from_mongodb_while_redis_rebuilds(client, drain,
 async def test_hostile_cursors_get_400_and_change_nothing(client, r):
     [alice] = await users(client, "alice")
     state = redis_state(r)
-    for query in ({"limit": "0"}, {"limit": "-1"}, {"limit": "x"}, {"limit": "١"}, {"max_id": "zz"},
+    for query in ({"limit": "0"}, {"limit": ""}, [("limit", "2"), ("limit", "3")], {"limit": "-1"}, {"limit": "x"},
+                  {"limit": "١"}, {"max_id": "zz"}, {"max_id": ""},
                   {"since_id": "1" * 25}, {"min_id": "$ne"}):
         for path in ("/timelines/home", "/timelines/public", "/timelines/all", f"/accounts/{alice.id}/posts",
                      "/trends/posts"):

@@ -29,8 +29,13 @@ MAX_LIMIT = 40
 BOUNDS = ("max_id", "since_id", "min_id")
 
 
+def limit_field() -> fields.Integer:
+    return fields.Integer(metadata={"minimum": 1, "maximum": 9999,
+                                    "description": "how many (default 20; more than 40 is taken as 40)"})
+
+
 class CursorQuery(Out):
-    limit = fields.Integer(metadata={"minimum": 1, "maximum": 40, "description": "how many (default 20)"})
+    limit = limit_field()
     max_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "older than this id"})
     since_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "newer than this id (the newest)"})
     min_id = fields.String(metadata={"pattern": "^[0-9a-f]{24}$", "description": "newer than this id (just after it)"})
@@ -52,8 +57,11 @@ def asked(request: web.Request) -> bool:
 def cursor(request: web.Request) -> Cursor:
     """The cursor of the request's query; 400 in the contract's shape for a bad one."""
     query = request.query
-    raw = query.get("limit", "")
-    if raw == "":
+    for name in ("limit", *BOUNDS):
+        if len(query.getall(name, ())) > 1:
+            raise BadRequest(f"Invalid {name}")
+    raw = query.get("limit")
+    if raw is None:
         limit = DEFAULT_LIMIT
     elif raw.isascii() and raw.isdigit() and len(raw) <= 4 and int(raw) > 0:
         limit = min(int(raw), MAX_LIMIT)
