@@ -49,12 +49,27 @@ def test_home_merge(r):
     assert fcall(r, "home_merge", keys, {"cap": 3}) == 0, "nothing at or below the floor, nothing twice"
 
 
+def test_home_merge__an_author_with_more_than_the_cap_raises_the_floor(r):
+    r.set("complete:posts", 1)
+    r.set("complete:home:u", 1)
+    r.zadd("posts:user:a", {f"a{n}": n for n in range(10, 20)})
+    r.zadd("home:u", {"b1": 5})
+    keys = [*FEED, "complete:posts", "posts:user:a"]
+    assert fcall(r, "home_merge", keys, {"cap": 3}) == 3
+    assert feed(r) == [("a19", 19), ("a18", 18), ("a17", 17)] and r.get("home:floor:u") == b"16 a16", \
+        "the newest post left out is the floor: nothing above it is missing"
+
+
 def test_home_unmerge(r):
     r.zadd("home:u", {"a1": 2, "b1": 3, "a2": 4})
     r.zadd("posts:user:a", {"a0": 1, "a1": 2, "a2": 4})
-    assert fcall(r, "home_unmerge", ["home:u", "posts:user:a"]) == 2
+    keys = ["home:u", "posts:user:a", "following:u"]
+    r.zadd("following:u", {"a": 1})
+    assert fcall(r, "home_unmerge", keys, {"author": "a"}) == 0, "followed again by now: kept"
+    r.zrem("following:u", "a")
+    assert fcall(r, "home_unmerge", keys, {"author": "a"}) == 2
     assert feed(r) == [("b1", 3)]
-    assert fcall(r, "home_unmerge", ["home:empty", "posts:user:a"]) == 0
+    assert fcall(r, "home_unmerge", ["home:empty", "posts:user:a", "following:u"], {"author": "a"}) == 0
 
 
 def test_home_remove(r):

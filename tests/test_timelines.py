@@ -170,6 +170,17 @@ async def test_idle_users_feeds_are_dropped_and_rebuilt_when_they_return(client,
     assert feed(r, alice) == [new, old]
 
 
+async def test_pages_from_mongodb_show_only_what_redis_says_now(client, drain, r):
+    alice, bobby = await users(client, "alice", "bobby")
+    await follow(client, alice, bobby)
+    kept = (await post(client, bobby, post="kept"))["_id"]
+    hidden = (await post(client, bobby, post="soon private"))["_id"]
+    await drain()
+    await call(client, "PUT", f"/post/{hidden}", bobby, json={"post": "private now", "privacy": "Private"})
+    assert await home_ids(client, alice) == [kept], "MongoDB still says Public: the page says what Redis does"
+    assert [p["_id"] for p in (await call(client, "GET", "/timelines/public", alice))["posts"]] == [kept]
+
+
 async def test_scheduled_drop_of_idle_and_suspended_users_feeds(client, settings, drain, r):
     from mysocial.timelines import fanout
     from tests.test_moderation import act, staff_and_people

@@ -36,6 +36,17 @@ local function feed_add(home, floor_key, entries, cap)
   return added
 end
 
+-- Raise the floor to (score, id) if that is newer, and drop the entries at or below it.
+local function raise_floor(home, floor_key, score, id)
+  local fs, fid = floor_of(floor_key)
+  if not newer(tonumber(score), id, fs, fid) then return end
+  redis.call('SET', floor_key, score .. ' ' .. id)
+  redis.call('ZREMRANGEBYSCORE', home, '-inf', '(' .. score)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', home, score, score)) do
+    if m <= id then redis.call('ZREM', home, m) end
+  end
+end
+
 local function building(marker, lock)
   return redis.call('EXISTS', marker) == 1 or redis.call('EXISTS', lock) == 1
 end
@@ -65,7 +76,8 @@ end
 --            posts:user:<a1>, posts:user:<a2>, ...; {cap}) -> how many were added
 --   | false (the feed is not built) | REFUSED incomplete posts
 -- The newest `cap` posts of each author above the floor, into the feed: a follow, or one chunk
--- of a feed's build.
+-- of a feed's build. An author with more: the floor rises to the newest one left out (the
+-- feed holds everything above its floor).
 local function home_merge(keys, argv)
   local a = args(argv)
   if not complete(keys[5]) then return refuse('incomplete', 'posts') end
@@ -73,17 +85,24 @@ local function home_merge(keys, argv)
   local added = 0
   for i = 6, #keys do
     local fs = floor_of(keys[2])
-    local flat = redis.call('ZREVRANGEBYSCORE', keys[i], '+inf', fs or '-inf', 'WITHSCORES', 'LIMIT', 0, a.cap)
+    local flat = redis.call('ZREVRANGEBYSCORE', keys[i], '+inf', fs or '-inf', 'WITHSCORES', 'LIMIT', 0, a.cap + 1)
     local entries = {}
     for j = 1, #flat, 2 do entries[#entries + 1] = {flat[j + 1], flat[j]} end
+    if #entries > a.cap then
+      local left = table.remove(entries)
+      raise_floor(keys[1], keys[2], left[1], left[2])
+    end
     added = added + feed_add(keys[1], keys[2], entries, a.cap)
   end
   return added
 end
 
--- home_unmerge(home:<u>, posts:user:<author>; {}) -> how many were removed
--- An unfollow or a block: the author's posts leave the feed (pages filter them out already).
+-- home_unmerge(home:<u>, posts:user:<author>, following:<u>; {author}) -> how many were removed
+-- An unfollow or a block: the author's posts leave the feed (pages filter them out already),
+-- unless the author is followed again by now.
 local function home_unmerge(keys, argv)
+  local a = args(argv)
+  if redis.call('ZSCORE', keys[3], a.author) then return 0 end
   local lowest = redis.call('ZRANGE', keys[1], 0, 0, 'WITHSCORES')
   if #lowest == 0 then return 0 end
   local ids = redis.call('ZRANGEBYSCORE', keys[2], lowest[2], '+inf')

@@ -76,7 +76,8 @@ def remove(pipe, followers: list[str], post_id: str) -> None:
 
 
 def unmerge(pipe, user_id: str, author: str) -> None:
-    functions.call(pipe, "home_unmerge", [home_key(user_id), posts.by_user(author)])
+    functions.call(pipe, "home_unmerge", [home_key(user_id), posts.by_user(author), graph.following_key(user_id)],
+                   {"author": author})
 
 
 def drop(pipe, user_id: str, before: float) -> None:

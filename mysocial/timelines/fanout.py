@@ -32,21 +32,20 @@ async def fan_out(app: web.Application, post_id: str, author: str, score: float,
     `batch[0]` to before `batch[1]`); without `batch`, plan the batches first. Returns how many
     followers this job covered."""
     first = batch is None
+    batches = [(None, None)]
     if first:
-        bounds = await graph.follower_bounds(app, author, app[SETTINGS].fanout_batch)
-        edges = [None, *bounds, None]
+        edges = [None, *await graph.follower_bounds(app, author, app[SETTINGS].fanout_batch), None]
         batches = list(zip(edges, edges[1:]))
-        if len(batches) > 1:
-            await app[BATCH].transaction(lambda pipe: [
-                queues.add_job(pipe, cache.QUEUE, FANOUT, post_id, author, score, op, list(b)) for b in batches[1:]])
-        batch = batches[0]
-    followers = await graph.followers_within(app, author, *batch)
+    followers = await graph.followers_within(app, author, *batches[0] if first else batch)
     users = [author, *followers] if first else followers
     if op == "add":
         now_ms = time.time() * 1000
         await app[BATCH].run(lambda pipe: cache.add(pipe, app, users, post_id, score, now_ms))
     else:
         await app[BATCH].run(lambda pipe: cache.remove(pipe, users, post_id))
+    if len(batches) > 1:  # once the first batch is done: a retry of this job enqueues them once
+        await app[BATCH].transaction(lambda pipe: [
+            queues.add_job(pipe, cache.QUEUE, FANOUT, post_id, author, score, op, list(b)) for b in batches[1:]])
     return len(followers)
 
 
@@ -59,9 +58,9 @@ async def merge(app: web.Application, follower: str, followee: str) -> None:
 
 async def unmerge(app: web.Application, follower: str, followee: str) -> None:
     """An unfollow or a block: the followee's posts out of the follower's feed, unless followed
-    again meanwhile."""
-    if not await graph.is_following(app, follower, followee):
-        await app[BATCH].run(lambda pipe: cache.unmerge(pipe, follower, followee))
+    again by then (the library checks, in the same call)."""
+    await graph.ready(app, follower)
+    await app[BATCH].run(lambda pipe: cache.unmerge(pipe, follower, followee))
 
 
 async def rebuild(app: web.Application, user_id: str) -> None:

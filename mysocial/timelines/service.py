@@ -14,7 +14,7 @@ from mysocial.core.functions import Refused
 from mysocial.core.pages import Cursor, place
 from mysocial.core.reads import read_all, read_one
 from mysocial.graph import cache as graph
-from mysocial.posts import cache as posts, store
+from mysocial.posts import access, cache as posts, store
 from mysocial.posts.store import Bound
 from mysocial.timelines import cache, trends
 from mysocial.users import profiles
@@ -23,24 +23,45 @@ from mysocial.users import profiles
 
 async def home(app: web.Application, reader: str, at: Cursor) -> list[dict]:
     index = cache.home_index(reader)
-    ids = await _page(app, reader, at, "home", cache.home_key(reader), index.marker, {"userId": None})
-    return await posts.get_many(app, ids)
+    return await _posts(app, reader, at, "home", cache.home_key(reader), index.marker, {"userId": None})
 
 
 async def public(app: web.Application, reader: str, at: Cursor) -> list[dict]:
-    ids = await _page(app, reader, at, "public", posts.ALL, posts.INDEX.marker, {"privacy": "Public"})
-    return await posts.get_many(app, ids)
+    return await _posts(app, reader, at, "public", posts.ALL, posts.INDEX.marker, {"privacy": "Public"})
 
 
 async def everything(app: web.Application, reader: str, at: Cursor) -> list[dict]:
-    return await posts.get_many(app, await _page(app, reader, at, "all", posts.ALL, posts.INDEX.marker, {}))
+    return await _posts(app, reader, at, "all", posts.ALL, posts.INDEX.marker, {})
 
 
 async def of_profile(app: web.Application, reader: str, user_id: str, at: Cursor) -> list[dict]:
     await profiles.visible(app, reader, user_id)
-    ids = await _page(app, reader, at, "all", posts.by_user(user_id), posts.INDEX.marker,
-                      {"userId": store.oid(user_id)})
-    return await posts.get_many(app, ids)
+    return await _posts(app, reader, at, "all", posts.by_user(user_id), posts.INDEX.marker,
+                        {"userId": store.oid(user_id)})
+
+
+async def _posts(app: web.Application, reader: str, at: Cursor, mode: str, list_key: str, marker: str,
+                 listing: dict) -> list[dict]:
+    ids, stored = await _page(app, reader, at, mode, list_key, marker, listing)
+    found = await posts.get_many(app, ids)
+    return await _recheck(app, reader, mode, found) if stored else found
+
+
+async def _recheck(app: web.Application, reader: str, mode: str, found: list[dict]) -> list[dict]:
+    """Posts MongoDB chose, seen as Redis has them now: a privacy change, a takedown or a delete
+    not persisted yet is not shown."""
+    sees = await access.viewer(app, reader)
+    following, limited = await read_all(app, graph.following_set(reader), graph.limited())
+    following = set(following)
+
+    def wanted(post: dict) -> bool:
+        if not sees(post):
+            return False
+        if mode == "home":
+            return post["userId"] == reader or post["userId"] in following
+        return mode != "public" or (post.get("privacy") == "Public" and post["userId"] not in limited)
+
+    return [p for p in found if wanted(p)]
 
 
 async def trending(app: web.Application, reader: str, limit: int) -> list[dict]:
@@ -58,21 +79,22 @@ async def trending(app: web.Application, reader: str, limit: int) -> list[dict]:
 
 
 async def _page(app: web.Application, reader: str, at: Cursor, mode: str, list_key: str, marker: str,
-                listing: dict) -> list[str]:
-    """`listing`: the same list as a MongoDB query (`userId: None`: the authors of the reader's home)."""
+                listing: dict) -> tuple[list[str], bool]:
+    """The page's ids, and whether MongoDB chose some of them. `listing`: the same list as a
+    MongoDB query (`userId: None`: the authors of the reader's home)."""
     for _ in range(3):
         answer = await read_one(app, cache.page(list_key, marker, cache.floor_key(reader), reader, mode, at))
         if not isinstance(answer, Refused):
             ids, floor = answer
             if floor is None or len(ids) == at.limit and not at.min_id:
-                return ids
-            return await _below_floor(app, reader, at, listing, ids, _bound(floor))
+                return ids, False
+            return await _below_floor(app, reader, at, listing, ids, _bound(floor)), True
         if answer.detail == posts.INDEX.name:  # the lists are rebuilt in the background meanwhile
             indexes.in_background(app, posts.INDEX, False)
-            return await _stored(app, reader, at, listing)
+            return await _stored(app, reader, at, listing), True
         if answer.detail == cache.home_index(reader).name:
             await _ask_build(app, reader)
-            return await _stored(app, reader, at, listing)
+            return await _stored(app, reader, at, listing), True
         await indexes.ensure_named(app, answer.detail)
     raise RuntimeError("the timeline page kept being refused")
 
