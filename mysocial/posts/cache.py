@@ -159,6 +159,16 @@ async def page(app: web.Application, listing: str, reader: str, skip: int, size:
     raise RuntimeError("the posts page kept being refused")
 
 
+async def stored_view(app: web.Application, reader: str) -> tuple[set[str], set[str], set[str], list[str]]:
+    """What a page read from MongoDB needs of its reader, in one round trip: whom they must not
+    see (graph.hidden), whom they follow, the limited users, and the posts deleted lately
+    (whose tombstones MongoDB may not have yet)."""
+    hidden, following, limited, gone = await read_all(
+        app, graph.hidden(reader), graph.following_set(reader), graph.limited(),
+        reads.plain(lambda pipe: pipe.zrange(POST.gone, 0, -1), 1, lambda replies: [m.decode() for m in replies[0]]))
+    return hidden, set(following), limited, gone
+
+
 async def _while_rebuilding(app: web.Application, listing: str, reader: str, skip: int, size: int,
                             with_total: bool) -> tuple[list[str], int]:
     """A page while the posts group is rebuilt: MongoDB's newest posts merged with what Redis holds
@@ -166,11 +176,9 @@ async def _while_rebuilding(app: web.Application, listing: str, reader: str, ski
     The top `skip + size` of the union is within the union of each side's top `skip + size`."""
     list_key, query = _listing(listing)
     want = skip + size
-    hidden, following, limited, gone = await read_all(
-        app, graph.hidden(reader), graph.following_set(reader), graph.limited(),
-        reads.plain(lambda pipe: pipe.zrange(POST.gone, 0, -1), 1, lambda replies: [m.decode() for m in replies[0]]))
+    hidden, following, limited, gone = await stored_view(app, reader)
     db = app[MONGO]
-    stored, everything = await store.page(db, query, reader, hidden, set(following), limited, gone, want)
+    stored, everything = await store.page(db, query, reader, hidden, following, limited, gone, want)
     partial = await read_one(app, _page_read(list_key, reader, 0, want, False, partial=True))
     flat = [] if isinstance(partial, Refused) else partial[0]  # refused only if Redis was lost again
     cached = [(flat[i].decode(), float(flat[i + 1])) for i in range(0, len(flat), 2)]

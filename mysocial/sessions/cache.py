@@ -68,16 +68,21 @@ async def of(app: web.Application, user_id: str) -> list[dict]:
     return await cache.get_many(app, SESSION, await LISTED.ids(app, user_id))
 
 
+def mark_active(pipe, user_id: str, now_ms: float) -> None:
+    """The user was active at `now_ms` (never moves back)."""
+    pipe.zadd(ACTIVE, {user_id: now_ms}, gt=True)
+
+
 def add(pipe, session: dict) -> None:
     cache.add(pipe, SESSION, session, cache.ms(session["createdAt"]), [of_user(session["userId"])])
-    pipe.zadd(ACTIVE, {session["userId"]: session["lastUsedAt"]})
+    mark_active(pipe, session["userId"], session["lastUsedAt"])
 
 
 def touch(pipe, session: dict, now_ms: int, expires_ms: int | None = None) -> None:
     """Used now (and, with `expires_ms`, lives until then: a renewal)."""
     fields = {"lastUsedAt": now_ms} | ({"expiresAt": expires_ms} if expires_ms else {})
     cache.patch(pipe, SESSION, session["_id"], fields)
-    pipe.zadd(ACTIVE, {session["userId"]: now_ms}, gt=True)
+    mark_active(pipe, session["userId"], now_ms)
 
 
 def rotate(pipe, session_id: str, generation: int, now_ms: int, grace_ms: int, expires_ms: int) -> None:

@@ -108,11 +108,6 @@ def unfollowed(pipe, follower: str, followee: str) -> None:
     queues.add_job(pipe, QUEUE, "workers.feeds.unmerge", follower, followee)
 
 
-def active(pipe, user_id: str, now_ms: float) -> None:
-    """A user reading a feed that is not built is active from now (whatever `active` lost)."""
-    pipe.zadd(ACTIVE, {user_id: now_ms}, gt=True)
-
-
 def rebuild(pipe, user_id: str) -> None:
     queues.add_job(pipe, QUEUE, "workers.feeds.rebuild", user_id)
 

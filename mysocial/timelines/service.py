@@ -8,7 +8,7 @@ import time
 
 from aiohttp import web
 
-from mysocial.core import indexes, reads
+from mysocial.core import indexes
 from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.functions import Refused
 from mysocial.core.pages import Cursor, place
@@ -16,6 +16,7 @@ from mysocial.core.reads import read_all, read_one
 from mysocial.graph import cache as graph
 from mysocial.posts import access, cache as posts, store
 from mysocial.posts.store import Bound
+from mysocial.sessions import cache as sessions
 from mysocial.timelines import cache, trends
 from mysocial.users import profiles
 
@@ -103,7 +104,7 @@ async def _ask_build(app: web.Application, reader: str) -> None:
     """The reader is active from now; their feed is built by a job (one, however many reads)."""
     now_ms = time.time() * 1000
     first, _ = await app[BATCH].run(lambda pipe: (pipe.set(cache.queued_key(reader), 1, nx=True, ex=cache.QUEUED_S),
-                                                  cache.active(pipe, reader, now_ms)))
+                                                  sessions.mark_active(pipe, reader, now_ms)))
     if first:
         await app[BATCH].transaction(lambda pipe: cache.rebuild(pipe, reader))
 
@@ -135,10 +136,7 @@ async def _bounds(app: web.Application, at: Cursor) -> dict[str, Bound]:
 
 async def _query(app: web.Application, reader: str, listing: dict) -> tuple[dict, tuple]:
     """The listing as a query, and what the visibility rule needs of the reader."""
-    hidden, following, limited, gone = await read_all(
-        app, graph.hidden(reader), graph.following_set(reader), graph.limited(),
-        reads.plain(lambda pipe: pipe.zrange(posts.POST.gone, 0, -1), 1, lambda r: [m.decode() for m in r[0]]))
-    following = set(following)
+    hidden, following, limited, gone = await posts.stored_view(app, reader)
     if "userId" in listing and listing["userId"] is None:  # the home: mine and whom I follow
         listing = {"userId": {"$in": [store.oid(u) for u in {reader, *following} - hidden]}}
     if listing.get("privacy") == "Public":
