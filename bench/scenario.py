@@ -125,6 +125,14 @@ async def setup(url: str, users: int = 16, chat: bool = True) -> World:
     return world
 
 
+async def seed_ceiling(url: str) -> None:
+    """The ceiling app's items (bench/bare.py), as many as the app's baseline has."""
+    async with aiohttp.ClientSession() as http:
+        for n in range(SEEDED_ITEMS):
+            await call(http, url, Request.json("POST", "/write", post_body(n)))
+        await call(http, url, Request("GET", "/read"))
+
+
 def requests_for(world: World, route: str) -> list[Request]:
     users = world.users
     auth = [u.auth for u in users]
@@ -134,7 +142,13 @@ def requests_for(world: World, route: str) -> list[Request]:
         return out
     for n in range(VARIANTS):
         headers = auth[n % len(auth)]
-        if route == "bare JSON":
+        if route == "ceiling JSON":
+            out.append(Request("GET", "/json", headers))
+        elif route == "ceiling write":
+            out.append(Request.json("POST", "/write", post_body(n), headers))
+        elif route == "ceiling read":
+            out.append(Request("GET", "/read", headers))
+        elif route == "bare JSON":
             out.append(Request("GET", "/bench/json", headers))
         elif route == "minimal write":
             out.append(Request.json("POST", "/bench/write", post_body(n), headers))

@@ -1,4 +1,5 @@
-"""The processes one bench run needs: redis-server, the API (one process, its own core), workers.
+"""The processes one bench run needs: redis-server, the API (one process, its own core), the
+ceiling app (bench/bare.py, on the API's core too), workers.
 
 MongoDB is MONGO_URL when set (a throwaway database on it), else the wire
 server (mysocial.mongoserver, memory engine) started for the run. The API gets
@@ -61,13 +62,18 @@ def wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 30)
 class Stack:
     """Start with `with Stack(...) as stack:`; every process it started is stopped on exit."""
 
-    def __init__(self, api_cpu: int | None = None, log_level: str = "INFO", instances: int = 1):
+    def __init__(self, api_cpu: int | None = None, log_level: str = "INFO", instances: int = 1,
+                 ceiling: bool = False):
+        """`ceiling`: also start the ceiling app (bench/bare.py)."""
+        self.ceiling = ceiling
         self.api_cpu = api_cpu
         self.log_level = log_level
         self.instances = instances
         self.folder = Path(tempfile.mkdtemp(prefix="mysocial-bench-"))
         self.procs: list[subprocess.Popen] = []
         self.api_procs: list[subprocess.Popen] = []
+        self.bare: subprocess.Popen | None = None
+        self.bare_port = 0
         self.worker: subprocess.Popen | None = None
         self.ports: list[int] = []
         self.jwt_secret = secrets.token_urlsafe(48)
@@ -79,6 +85,10 @@ class Stack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ports[0]}"
+
+    @property
+    def bare_url(self) -> str:
+        return f"http://127.0.0.1:{self.bare_port}"
 
     @property
     def urls(self) -> list[str]:
@@ -136,6 +146,14 @@ class Stack:
             self.api_procs.append(proc)
             self.ports.append(port)
 
+    def start_bare(self) -> None:
+        """The ceiling app, pinned to the API's core (it is measured while the API is idle)."""
+        port = free_port()
+        args = [sys.executable, "-m", "bench.bare"] + (["--cpu", str(self.api_cpu)] if self.api_cpu is not None else [])
+        self.bare = self._spawn(args, "bare.log", PORT=str(port))
+        wait_port(port, self.bare, "the ceiling app")
+        self.bare_port = port
+
     def start_workers(self, threads: int = 2, delay_ms: float = 0) -> None:
         self.stop_workers()
         self.worker = self._spawn([sys.executable, "-m", "bench.worker", "--threads", str(threads),
@@ -159,8 +177,9 @@ class Stack:
             raise RuntimeError(f"burst worker failed; see {self.folder / 'drain.out'}")
         return json.loads(out.decode().strip().splitlines()[-1])
 
-    def api_cpu_seconds(self) -> float:
-        return sum(cpu_seconds(p.pid) for p in self.api_procs)
+    def api_cpu_seconds(self, bare: bool = False) -> float:
+        """CPU time used so far by the API processes (or by the ceiling app)."""
+        return cpu_seconds(self.bare.pid) if bare and self.bare else sum(cpu_seconds(p.pid) for p in self.api_procs)
 
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
@@ -177,6 +196,8 @@ class Stack:
             self.start_redis()
             self.start_mongo()
             self.start_api()
+            if self.ceiling:
+                self.start_bare()
         except BaseException:
             self.__exit__()
             raise

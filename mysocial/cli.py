@@ -18,7 +18,7 @@ def _settings(args) -> config.Settings:
     return settings
 
 
-def _use_uvloop() -> None:
+def use_uvloop() -> None:
     try:
         import uvloop
     except ImportError:
@@ -46,7 +46,7 @@ def run_api(app, settings: config.Settings, listening: str) -> None:
     """
     from aiohttp import web
 
-    _use_uvloop()
+    use_uvloop()
     gc.set_threshold(*GC_THRESHOLDS)
     app.on_startup.append(_freeze_heap)
     log = logging.getLogger("mysocial")
