@@ -3,7 +3,7 @@
 Each feature's store declares its `INDEXES`; the API applies them when it
 starts, the workers when they start, and `mysocial migrate` on demand (dev,
 compose and PM2 run it first). Unique indexes back the version guards of the
-edge documents (follows, blocks): see core.mongo.versioned_upsert.
+edge documents (follows, blocks): see core.mongo.Upsert.
 """
 from __future__ import annotations
 

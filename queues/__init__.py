@@ -39,8 +39,8 @@ PERSIST: dict[str, str] = {
     "block": "blocked", "notification": "notification", "account": "moderation", "report": "moderation",
     "audit": "moderation",
 }
-PERSIST_ONE = "workers.persist.persist"
-PERSIST_MANY = "workers.persist.persist_many"
+PERSIST_DRAIN = "workers.persist.drain"
+WAITING_TTL = 60  # a drain job's waiting mark, at most (a job lost after its mark is replaced then)
 
 
 _OFFLINE = redis.Redis()  # never used for I/O: RQ only needs a connection object to build jobs
@@ -97,21 +97,26 @@ def _template(queue: str, func: str, retry: bool, intervals: tuple) -> _Template
     return _Template(q.redis_queues_keys, q.key, tuple(fields), slots)
 
 
+def _payload(func: str, args: tuple) -> tuple[bytes, str]:
+    """A job's serialized call and its description."""
+    return zlib.compress(DefaultSerializer.dumps((func, None, args, {}))), get_call_string(func, args, {}, max_length=75)
+
+
+def _job_fields(template: _Template, payload: tuple[bytes, str]) -> list:
+    stamp = utcformat(now())
+    values = {"created_at": stamp, "enqueued_at": stamp, "data": payload[0], "description": payload[1]}
+    fields = list(template.fields)
+    for i, name in template.slots:
+        fields[i] = values[name]
+    return fields
+
+
 def add_job(pipe, queue: str, func: str, *args, retry: bool = True) -> str:
     """Add an RQ job to an asyncio pipeline (or transaction); returns the job id."""
     template = _template(queue, func, retry, tuple(RETRY_INTERVALS))
     job_id = str(uuid.uuid4())
-    stamp = utcformat(now())
-    values = {
-        "created_at": stamp, "enqueued_at": stamp,
-        "data": zlib.compress(DefaultSerializer.dumps((func, None, args, {}))),
-        "description": get_call_string(func, args, {}, max_length=75),
-    }
-    fields = list(template.fields)
-    for i, name in template.slots:
-        fields[i] = values[name]
     functions.call(pipe, "rq_enqueue", [template.registry, Job.key_for(job_id), template.queue_key], {"id": job_id},
-                   *fields)
+                   *_job_fields(template, _payload(func, args)))
     return job_id
 
 
@@ -122,18 +127,40 @@ async def enqueue(batch, queue: str, func: str, *args) -> str:
     return made[0]
 
 
-def add_persist(pipe, kind: str, doc_id: str) -> str:
-    return add_job(pipe, PERSIST[kind], PERSIST_ONE, kind, doc_id)
+def drain_key(queue: str) -> str:
+    """The members (`<kind>:<id>`) waiting for the drain job of `queue`."""
+    return f"persist:drain:{queue}"
 
 
-def add_persists(pipe, changes: list[tuple[str, str]]) -> str | None:
-    """One job for every (kind, id) one write changed, on the first one's queue: a job costs
-    the API ~50 µs and four Redis commands, and the worker about as many round trips."""
-    if not changes:
-        return None
-    if len(changes) == 1:
-        return add_persist(pipe, *changes[0])
-    return add_job(pipe, PERSIST[changes[0][0]], PERSIST_MANY, [f"{kind}:{doc_id}" for kind, doc_id in changes])
+def waiting_key(queue: str) -> str:
+    """Set while a drain job of `queue` is enqueued and not yet started."""
+    return f"persist:waiting:{queue}"
+
+
+@lru_cache(maxsize=None)
+def _drain_payload(queue: str) -> tuple[bytes, str]:
+    return _payload(PERSIST_DRAIN, (queue,))
+
+
+def signal(pipe, queue: str, members: list[str]) -> None:
+    """Add `members` to `queue`'s drain set and enqueue its drain job unless one is waiting."""
+    template = _template(queue, PERSIST_DRAIN, True, tuple(RETRY_INTERVALS))
+    job_id = str(uuid.uuid4())
+    functions.call(pipe, "persist_signal",
+                   [drain_key(queue), waiting_key(queue), template.registry, Job.key_for(job_id), template.queue_key],
+                   {"members": members, "id": job_id, "ttl": WAITING_TTL},
+                   *_job_fields(template, _drain_payload(queue)))
+
+
+def add_persists(pipe, changes: list[tuple[str, str]]) -> None:
+    """Have every (kind, id) a write changed persisted: coalesced, so a drain job (one per queue,
+    `workers.persist.drain`) stores all that is waiting when it runs, in bulk. A write costs the
+    API one function call; a burst of writes makes one job, not one each."""
+    by_queue: dict[str, list[str]] = {}
+    for kind, doc_id in changes:
+        by_queue.setdefault(PERSIST[kind], []).append(f"{kind}:{doc_id}")
+    for queue, members in by_queue.items():
+        signal(pipe, queue, members)
 
 
 def email(pipe, template: str, to: str, context: dict, key: str | None = None) -> str:

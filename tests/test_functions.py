@@ -238,6 +238,21 @@ def test_rq_enqueue(r):
     assert r.lrange("rq:queue:post", 0, -1) == [b"j1"]
 
 
+def test_persist_signal(r):
+    def signal(job_id: str, members: list[str]) -> int:
+        keys = ["persist:drain:user", "persist:waiting:user", "rq:queues", f"rq:job:{job_id}", "rq:queue:user"]
+        return fcall(r, "persist_signal", keys, {"members": members, "id": job_id, "ttl": 60}, "status", "queued")
+
+    assert signal("j1", ["user:a", "user:b"]) == 1
+    assert signal("j2", ["user:b", "user:c"]) == 0, "a drain job is waiting: no second one"
+    assert r.smembers("persist:drain:user") == {b"user:a", b"user:b", b"user:c"}
+    assert r.lrange("rq:queue:user", 0, -1) == [b"j1"] and not r.exists("rq:job:j2")
+    assert r.get("persist:waiting:user") == b"j1" and 0 < r.ttl("persist:waiting:user") <= 60
+    assert r.hgetall("rq:job:j1") == {b"status": b"queued"} and r.smembers("rq:queues") == {b"rq:queue:user"}
+    r.delete("persist:waiting:user")  # the drain job started
+    assert signal("j3", []) == 1 and r.lrange("rq:queue:user", 0, -1) == [b"j1", b"j3"]
+
+
 def test_auth_claim(r):
     keys = ["auth:usernames", "auth:emails"]
     assert fcall(r, "auth_claim", keys, {"username": "alice", "email": "a@x", "authId": "1"}) == 1

@@ -8,6 +8,7 @@ import pytest
 from bson import ObjectId
 
 from mysocial.core.appkeys import MONGO
+from mysocial.core.mongo import upsert_one
 from mysocial.core.writepath import PENDING
 from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
@@ -298,5 +299,5 @@ async def test_post_worker_is_idempotent_and_version_guarded(client, db, r):
     assert persist("post", created["_id"]) == "stored"
     assert persist("post", created["_id"]) == "clean", "a duplicate job finds nothing pending"
     old = {**created, "post": "v1"}
-    assert await posts_store.save(client.server.app[MONGO], created["_id"], old, v1) is False, "an older job cannot overwrite a newer state"
+    assert await upsert_one(posts_store.upsert(client.server.app[MONGO], created["_id"], old, v1)) is False, "an older job cannot overwrite a newer state"
     assert stored(db, created["_id"])["post"] == "v2"

@@ -6,7 +6,9 @@ import asyncio
 from bson import ObjectId
 from rq import Queue
 
+import queues
 from mysocial.core.appkeys import MONGO
+from mysocial.core.mongo import upsert_one
 from mysocial.core.redis import to_hash
 from mysocial.core.writepath import PENDING, PENDING_SINCE, Change, commit
 from mysocial.users import store as users_store
@@ -35,9 +37,11 @@ async def test_commit_writes_cache_ledger_and_job_together(settings, r):
     assert r.hget(f"user:{uid}", "work") == b'"Acme"'
     assert r.hexists(PENDING, f"user:{uid}")
     assert r.zscore(PENDING_SINCE, f"user:{uid}") is not None
-    job = Queue("user", connection=r).jobs[0]
-    assert job.func_name == "workers.persist.persist" and job.args == ("user", uid)
+    [job] = Queue("user", connection=r).jobs
+    assert job.func_name == "workers.persist.drain" and job.args == ("user",)
     assert job.retries_left == 3
+    assert r.smembers(queues.drain_key("user")) == {f"user:{uid}".encode()}
+    assert r.get(queues.waiting_key("user")) == job.id.encode(), "the queued job is the one waiting"
 
 
 async def test_worker_persists_and_clears_ledger(settings, r, db, drain):
@@ -67,7 +71,7 @@ async def test_same_job_twice_and_stale_job_leave_newest(settings, r, db):
     assert persist("user", uid) == "stored"
     assert persist("user", uid) == "clean", "a second run finds nothing pending"
     # An older worker that read v1 state late cannot overwrite v2:
-    assert await on_workers(users_store.save(context.app()[MONGO], uid, user_doc(uid, work="v1"), v1)) is False
+    assert await on_workers(upsert_one(users_store.upsert(context.app()[MONGO], uid, user_doc(uid, work="v1"), v1))) is False
     assert db["users"].find_one({"_id": ObjectId(uid)})["work"] == "v2"
 
 
@@ -76,18 +80,17 @@ async def test_write_during_persist_stays_pending(settings, r, db, monkeypatch):
     uid = str(ObjectId())
     await write_user(settings, uid, work="v1")
     original = persisting.PERSISTERS["user"]
-    saved = []
+    planned = []
 
-    async def save_then_write(db_, doc_id, doc, version):
-        result = await original.save(db_, doc_id, doc, version)
+    def plan_then_write(db_, doc_id, doc, version):
         r.hset(PENDING, f"user:{uid}", version + 1)  # what a concurrent commit does to the ledger
-        saved.append(version)
-        return result
+        planned.append(version)
+        return original.upsert(db_, doc_id, doc, version)
 
-    monkeypatch.setitem(persisting.PERSISTERS, "user", persisting.Persister(original.state, save_then_write,
+    monkeypatch.setitem(persisting.PERSISTERS, "user", persisting.Persister(original.state, plan_then_write,
                                                                             original.keys))
-    persist("user", uid)
-    assert saved and r.hexists(PENDING, f"user:{uid}")
+    assert persist("user", uid) == "stored"
+    assert planned and r.hexists(PENDING, f"user:{uid}")
 
 
 async def test_deleted_entry_becomes_tombstone_and_stale_write_refused(settings, r, db):
@@ -96,7 +99,7 @@ async def test_deleted_entry_becomes_tombstone_and_stale_write_refused(settings,
     v1 = int(r.hget(PENDING, f"user:{uid}"))
     await on_workers(commit(context.app(), lambda p: p.delete(f"user:{uid}"), [Change("user", uid, deleted=True)]))
     assert persist("user", uid) == "stored"
-    assert await on_workers(users_store.save(context.app()[MONGO], uid, user_doc(uid, work="v1"), v1)) is False
+    assert await on_workers(upsert_one(users_store.upsert(context.app()[MONGO], uid, user_doc(uid, work="v1"), v1))) is False
     assert db["users"].find_one({"_id": ObjectId(uid), "_deleted": {"$ne": True}}) is None
 
 
@@ -127,7 +130,8 @@ async def test_concurrent_upserts_of_one_edge_leave_one_document_at_the_newest_v
     async def race(a: str, b: str, versions: list[int]) -> None:
         edge = edge_id(a, b)
         docs = [{"followerId": a, "followeeId": b, "createdAt": datetime.now(timezone.utc), "v": v} for v in versions]
-        await asyncio.gather(*(graph_store.save_follow(context.app()[MONGO], edge, doc, doc["v"]) for doc in docs))
+        await asyncio.gather(*(upsert_one(graph_store.upsert_follow(context.app()[MONGO], edge, doc, doc["v"]))
+                               for doc in docs))
 
     for _ in range(20):
         a, b = str(ObjectId()), str(ObjectId())

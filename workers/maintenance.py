@@ -1,4 +1,4 @@
-"""Scheduled jobs: the reconciler re-enqueues ledger entries that waited too long."""
+"""Scheduled jobs: the reconciler puts ledger entries that waited too long back in their drain sets."""
 from __future__ import annotations
 
 import logging
@@ -16,7 +16,8 @@ LOCK = "lock:reconcile"
 
 
 def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
-    """Re-enqueue persist jobs for entries pending longer than `older_than` seconds.
+    """Put entries pending longer than `older_than` seconds back into their queues' drain sets,
+    with a drain job where none is waiting (an enqueue lost, a drain job killed mid-batch).
 
     Safe on several schedulers at once: one holds a Redis lock while it works.
     """
@@ -31,14 +32,13 @@ def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
         cutoff = int(time.time() * 1000) - older_than * 1000
         members = [m.decode() for m in r.zrangebyscore(PENDING_SINCE, "-inf", cutoff, start=0, num=batch)]
         now_ms = int(time.time() * 1000)
-        requeued = 0
+        changes = [tuple(member.partition(":")[::2]) for member in members]
+        changes = [(kind, doc_id) for kind, doc_id in changes if kind in queues.PERSIST]
+        requeued = len(changes)
         with r.pipeline(transaction=True) as pipe:
-            for member in members:
-                kind, _, doc_id = member.partition(":")
-                if kind in queues.PERSIST:
-                    queues.add_persist(pipe, kind, doc_id)
-                    pipe.zadd(PENDING_SINCE, {member: now_ms}, xx=True)
-                    requeued += 1
+            queues.add_persists(pipe, changes)
+            for kind, doc_id in changes:
+                pipe.zadd(PENDING_SINCE, {f"{kind}:{doc_id}": now_ms}, xx=True)
             pipe.incrby(RECONCILED_KEY, requeued)
             pipe.execute()
         failed = sum(FailedJobRegistry(name, connection=r).count for name in queues.QUEUES)

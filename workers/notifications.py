@@ -10,7 +10,7 @@ from bson import ObjectId
 import queues
 from mysocial.core import realtime
 from mysocial.core.appkeys import BATCH, MONGO
-from mysocial.core.mongo import is_oid, now_iso
+from mysocial.core.mongo import is_oid, now_iso, upsert_one
 from mysocial.core.reads import read_all
 from mysocial.graph import cache as graph
 from mysocial.notifications import cache, service, store
@@ -67,7 +67,7 @@ async def make(app: web.Application, n: dict) -> str:
         "read": False, "createdAt": n.get("createdAt") or now_iso(),
     }
     db = app[MONGO]
-    if not await store.save(db, doc["_id"], doc, CREATED) and await store.find(db, doc["_id"]) is None:
+    if not await upsert_one(store.upsert(db, doc["_id"], doc, CREATED)) and await store.find(db, doc["_id"]) is None:
         return "deleted"  # a retry after the recipient deleted it
     if not await cache.put(app, doc):
         return "deleted"

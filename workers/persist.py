@@ -1,23 +1,30 @@
-"""The persist job: store a document's current cached state in MongoDB, version-guarded.
+"""The persist jobs: store documents' current cached state in MongoDB, version-guarded, in bulk.
 
-One job function for every kind (`persist(kind, id)`, and `persist_many` for a write that
-changed several documents); each kind says here how to read its cached state, how to store
-it, and which cache keys get their TTL once it is stored.
+Persistence is coalesced (queues.add_persists): a write adds its documents to its queue's drain
+set and enqueues `drain(queue)` only when no drain job is waiting. A drain job takes the set
+`BATCH` members at a time and stores each batch with three Redis round trips and one
+`bulk_write` per collection, whatever its size. Each kind says here how to read its cached state,
+what to store (its store's `upsert`), and which cache keys get their TTL once it is stored.
+
+A member popped by a drain job that then dies is still in the ledger: the reconciler puts it
+back. `persist` and `persist_many` are the jobs of earlier versions (still queued at an upgrade).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Callable
 
 from aiohttp import web
 
+import queues
 from mysocial.auth import cache as auth, store as auth_store
 from mysocial.chat import cache as chat, store as chat_store
 from mysocial.comments import cache as comments, store as comments_store
 from mysocial.core import functions
 from mysocial.core.appkeys import BATCH, MONGO, SETTINGS
-from mysocial.core.reads import Read, plain, read_one
+from mysocial.core.mongo import Upsert, upsert_all
+from mysocial.core.reads import Read, plain, read_all
 from mysocial.core.redis import from_hash
 from mysocial.core.writepath import PENDING, PENDING_DELETES, PENDING_SINCE
 from mysocial.graph import cache as graph, store as graph_store
@@ -32,7 +39,7 @@ from workers import context
 
 log = logging.getLogger("mysocial.persist")
 
-Save = Callable[[object, str, dict | None, int], Awaitable[bool]]
+Plan = Callable[[object, str, dict | None, int], Upsert | None]  # (db, id, state or None, version)
 
 
 def hash_state(key: str, convert: Callable[[dict], dict] = lambda doc: doc) -> Read:
@@ -43,70 +50,123 @@ def hash_state(key: str, convert: Callable[[dict], dict] = lambda doc: doc) -> R
 @dataclass(frozen=True)
 class Persister:
     state: Callable[[str], Read]
-    save: Save
+    upsert: Plan
     keys: Callable[[str], tuple[str, ...]] = lambda doc_id: ()  # given the cache TTL once stored
 
 
-def _document(key: Callable[[str], str], save: Save, convert=lambda doc: doc) -> Persister:
-    return Persister(lambda doc_id: hash_state(key(doc_id), convert), save, lambda doc_id: (key(doc_id),))
+def _document(key: Callable[[str], str], upsert: Plan, convert=lambda doc: doc) -> Persister:
+    return Persister(lambda doc_id: hash_state(key(doc_id), convert), upsert, lambda doc_id: (key(doc_id),))
 
 
 PERSISTERS: dict[str, Persister] = {
-    "auth": _document(auth.key, auth_store.save),
-    "user": _document(users.key, users_store.save),
-    "session": _document(sessions.key, sessions_store.save),
-    "post": _document(posts.key, posts_store.save, posts.unflatten),
-    "reaction": _document(reactions.key, reactions_store.save),
-    "comment": _document(comments.key, comments_store.save),
-    "image": _document(images.key, images_store.save),
-    "message": _document(chat.message_key, chat_store.save_message),
-    "conversation": Persister(lambda doc_id: hash_state(chat.conversation_key(doc_id)), chat_store.save_conversation),
-    "notification": Persister(notifications.state, notifications_store.save, lambda doc_id: (notifications.key(doc_id),)),
-    "follow": Persister(graph.follow_state, graph_store.save_follow),
-    "block": Persister(graph.block_state, graph_store.save_block),
-    "account": _document(moderation.account_key, moderation_store.save_account),
-    "report": _document(moderation.report_key, moderation_store.save_report),
-    "audit": _document(moderation.audit_key, moderation_store.save_audit),
+    "auth": _document(auth.key, auth_store.upsert),
+    "user": _document(users.key, users_store.upsert),
+    "session": _document(sessions.key, sessions_store.upsert),
+    "post": _document(posts.key, posts_store.upsert, posts.unflatten),
+    "reaction": _document(reactions.key, reactions_store.upsert),
+    "comment": _document(comments.key, comments_store.upsert),
+    "image": _document(images.key, images_store.upsert),
+    "message": _document(chat.message_key, chat_store.upsert_message),
+    "conversation": Persister(lambda doc_id: hash_state(chat.conversation_key(doc_id)), chat_store.upsert_conversation),
+    "notification": Persister(notifications.state, notifications_store.upsert, lambda doc_id: (notifications.key(doc_id),)),
+    "follow": Persister(graph.follow_state, graph_store.upsert_follow),
+    "block": Persister(graph.block_state, graph_store.upsert_block),
+    "account": _document(moderation.account_key, moderation_store.upsert_account),
+    "report": _document(moderation.report_key, moderation_store.upsert_report),
+    "audit": _document(moderation.audit_key, moderation_store.upsert_audit),
 }
 
 
-async def store(app: web.Application, kind: str, doc_id: str) -> str:
-    """Read the ledger version, then the cached state, store it, clear the ledger entry.
+BATCH_SIZE = 200  # members per bulk store
+MAX_BATCHES = 25  # per drain job: a job stays well inside its timeout; another one takes the rest
 
-    The version is read before the state, so the stored state is never older than its version
-    says; a stale job is refused by the guard in MongoDB.
+
+async def store_all(app: web.Application, members: list[str]) -> list[str]:
+    """Store `members` (`<kind>:<id>`): "stored", "stale" (a newer version is in MongoDB),
+    "clean" (nothing pending) or "missing" (pending, but neither cached nor deleted) each.
+
+    Each member's ledger version is read before its cached state, so the stored state is never
+    older than its version says; a stale store is refused by the guard in MongoDB, and the
+    ledger is cleared only where no newer write came in meanwhile.
     """
-    persister = PERSISTERS[kind]
-    member = f"{kind}:{doc_id}"
-    raw, deleted = await app[BATCH].transaction(lambda pipe: (pipe.hget(PENDING, member),
-                                                              pipe.sismember(PENDING_DELETES, member)))
-    if raw is None:
-        return "clean"
-    doc = None if deleted else await read_one(app, persister.state(doc_id))
-    if doc is None and not deleted:
-        log.warning("%s has no cached state and no delete: nothing to store", member)
-        outcome = "missing"
-    else:
-        outcome = "stored" if await persister.save(app[MONGO], doc_id, doc, int(raw)) else "stale"
-    keys = [PENDING, PENDING_SINCE, PENDING_DELETES, *persister.keys(doc_id)]
-    await app[BATCH].run(lambda pipe: functions.call(pipe, "ledger_clear", keys, {
-        "member": member, "version": raw.decode(), "ttl": app[SETTINGS].cache_ttl}))
-    return outcome
+    parsed = [member.partition(":")[::2] for member in members]
 
+    def ledger(pipe) -> None:
+        for member in members:
+            pipe.hget(PENDING, member)
+            pipe.sismember(PENDING_DELETES, member)
 
-def persist(kind: str, doc_id: str) -> str:
-    """The job of a write that changed one document."""
-    return context.run(store(context.app(), kind, doc_id))
+    marks = await app[BATCH].transaction(ledger)
+    outcomes = ["clean"] * len(members)
+    pending = [n for n in range(len(members)) if marks[2 * n] is not None]
+    reading = [n for n in pending if not marks[2 * n + 1]]
+    states = dict(zip(reading, await read_all(app, *(PERSISTERS[parsed[n][0]].state(parsed[n][1]) for n in reading))))
+    upserts, planned = [], []
+    for n in pending:
+        kind, doc_id = parsed[n]
+        if n in states and states[n] is None:
+            log.warning("%s has no cached state and no delete: nothing to store", members[n])
+            outcomes[n] = "missing"
+            continue
+        upserts.append(PERSISTERS[kind].upsert(app[MONGO], doc_id, states.get(n), int(marks[2 * n])))
+        planned.append(n)
+    for n, stored in zip(planned, await upsert_all(upserts)):
+        outcomes[n] = "stored" if stored else "stale"
+    ttl = app[SETTINGS].cache_ttl
 
+    def clear(pipe) -> None:
+        for n in pending:
+            kind, doc_id = parsed[n]
+            functions.call(pipe, "ledger_clear", [PENDING, PENDING_SINCE, PENDING_DELETES,
+                                                  *PERSISTERS[kind].keys(doc_id)],
+                           {"member": members[n], "version": marks[2 * n].decode(), "ttl": ttl})
 
-async def _store_all(app: web.Application, members: list[str]) -> list[str]:
-    outcomes = []
-    for member in members:
-        kind, _, doc_id = member.partition(":")
-        outcomes.append(await store(app, kind, doc_id))
+    if pending:
+        await app[BATCH].run(clear)
     return outcomes
 
 
+async def drain_queue(app: web.Application, queue: str) -> dict[str, int]:
+    """Store what waits in `queue`'s drain set, batch by batch; how many of each outcome.
+
+    The waiting mark goes first: a write from then on enqueues another job, so nothing added
+    while this one works is left without one (two jobs may drain one set together; each member
+    is popped by one). A batch that fails goes back into the set before the error (RQ retries
+    the job); after `MAX_BATCHES` the job hands what is left to a new one.
+    """
+    drain = queues.drain_key(queue)
+    await app[BATCH].run(lambda pipe: pipe.delete(queues.waiting_key(queue)))
+    counts: dict[str, int] = {}
+    for _ in range(MAX_BATCHES):
+        [popped] = await app[BATCH].run(lambda pipe: pipe.spop(drain, BATCH_SIZE))
+        if not popped:
+            return counts
+        members = [m.decode() for m in popped]
+        try:
+            outcomes = await store_all(app, members)
+        except BaseException:
+            await app[BATCH].run(lambda pipe: pipe.sadd(drain, *members))
+            raise
+        for outcome in outcomes:
+            counts[outcome] = counts.get(outcome, 0) + 1
+    await app[BATCH].transaction(lambda pipe: queues.signal(pipe, queue, []))
+    return counts
+
+
+def drain(queue: str) -> dict[str, int]:
+    """The coalesced persist job of `queue`."""
+    return context.run(drain_queue(context.app(), queue))
+
+
+async def store(app: web.Application, kind: str, doc_id: str) -> str:
+    return (await store_all(app, [f"{kind}:{doc_id}"]))[0]
+
+
+def persist(kind: str, doc_id: str) -> str:
+    """An earlier version's job of a write that changed one document."""
+    return context.run(store(context.app(), kind, doc_id))
+
+
 def persist_many(members: list[str]) -> list[str]:
-    """The job of a write that changed several documents (`<kind>:<id>` each)."""
-    return context.run(_store_all(context.app(), members))
+    """An earlier version's job of a write that changed several documents (`<kind>:<id>` each)."""
+    return context.run(store_all(context.app(), members))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import find_live, from_mongo, live, save_doc
+from mysocial.core.mongo import find_live, from_mongo, live, doc_upsert, Upsert
 
 COLLECTION = "auth"
 INDEXES = {COLLECTION: [IndexModel("email"), IndexModel("username")]}
@@ -21,5 +21,5 @@ async def find_by_email(db, email: str) -> dict | None:
     return from_mongo(await db[COLLECTION].find_one(live({"email": email.lower()})))
 
 
-async def save(db, auth_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[COLLECTION], auth_id, doc, version, ("_id", "userId"))
+def upsert(db, auth_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[COLLECTION], auth_id, doc, version, ("_id", "userId"))

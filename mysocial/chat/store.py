@@ -16,7 +16,7 @@ from bson import ObjectId
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, to_mongo, versioned_upsert
+from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, doc_upsert, Upsert
 
 MESSAGES = "messages"
 CONVERSATIONS = "conversations"
@@ -69,15 +69,14 @@ async def unread_for(db, conversation_id: str, user_id: str) -> list[tuple[int, 
     return [(int(d["seq"]), str(d["_id"])) for d in docs]
 
 
-async def save_message(db, message_id: str, doc: dict | None, version: int) -> bool:
-    if doc is None:
-        return False
-    return await versioned_upsert(db[MESSAGES], {"_id": oid(message_id)}, to_mongo(doc, ids=MESSAGE_IDS), version)
+def upsert_message(db, message_id: str, doc: dict | None, version: int) -> Upsert | None:
+    """Messages are never deleted: nothing to store without a document."""
+    return doc_upsert(db[MESSAGES], message_id, doc, version, MESSAGE_IDS) if doc else None
 
 
-async def save_conversation(db, conversation_id: str, doc: dict | None, version: int) -> bool:
+def upsert_conversation(db, conversation_id: str, doc: dict | None, version: int) -> Upsert | None:
     if doc is None:
-        return False
-    stored = to_mongo(doc, ids=CONVERSATION_IDS)
-    stored["participants"] = [ObjectId(u) for u in doc["participants"]]
-    return await versioned_upsert(db[CONVERSATIONS], {"_id": oid(conversation_id)}, stored, version)
+        return None
+    made = doc_upsert(db[CONVERSATIONS], conversation_id, doc, version, CONVERSATION_IDS)
+    made.doc["participants"] = [ObjectId(u) for u in doc["participants"]]
+    return made

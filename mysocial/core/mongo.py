@@ -7,17 +7,19 @@ retried) instead of hanging.
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from bson import ObjectId
-from pymongo import MongoClient
+from pymongo import MongoClient, ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from mysocial.config import Settings
@@ -58,6 +60,7 @@ def mongo_ctx(settings: Settings, on_start: Callable[[AsyncDatabase], Awaitable[
     return ctx
 
 
+DUPLICATE_KEY = 11000
 SCAN_BATCH = 1000  # a streamed scan's documents per round trip: bounded memory, other queries served between
 
 
@@ -114,27 +117,72 @@ def from_mongo(doc: dict | None) -> dict | None:
     return {k: _plain(v) for k, v in doc.items() if k not in ("_v", "_deleted")}
 
 
-async def versioned_upsert(coll, query: dict, doc: dict | None, version: int) -> bool:
-    """Store `doc` (or a tombstone when None) unless a newer version is already stored.
+@dataclass(frozen=True)
+class Upsert:
+    """A persist job's store of one document: `doc` (None: a tombstone) under `query`, unless a
+    version >= `version` is already stored. Relies on a unique index over `query`'s fields
+    (`_id` always has one)."""
 
-    Returns False when a version >= `version` was there: running a job twice, or
-    an older job after a newer one, leaves the newest document in place. Relies
-    on a unique index over `query`'s fields (`_id` always has one).
+    coll: Any
+    query: dict
+    doc: dict | None
+    version: int
+
+    def guard(self) -> dict:
+        return {**self.query, "$or": [{"_v": {"$lt": self.version}}, {"_v": {"$exists": False}}]}
+
+    def replacement(self) -> dict:
+        if self.doc is None:
+            return {**self.query, "_v": self.version, "_deleted": True}
+        return {**self.query, **{k: v for k, v in self.doc.items() if k != "_id"}, "_v": self.version}
+
+
+async def upsert_one(upsert: Upsert | None) -> bool:
+    """Store one document; False when a newer (or the same) version was there, or nothing to store.
+
+    Running a job twice, or an older job after a newer one, leaves the newest document in place.
     """
-    guard = {**query, "$or": [{"_v": {"$lt": version}}, {"_v": {"$exists": False}}]}
-    if doc is None:
-        replacement = {**query, "_v": version, "_deleted": True}
-    else:
-        replacement = {**query, **{k: v for k, v in doc.items() if k != "_id"}, "_v": version}
+    if upsert is None:
+        return False
     for _ in range(2):
         try:
-            await coll.replace_one(guard, replacement, upsert=True)
+            await upsert.coll.replace_one(upsert.guard(), upsert.replacement(), upsert=True)
             return True
         except DuplicateKeyError:
             # Either a newer version is stored, or a concurrent upsert inserted the document
             # between our guard missing and our insert: once more, against what is there now.
             continue
     return False
+
+
+async def upsert_all(upserts: list[Upsert | None]) -> list[bool]:
+    """Store many documents: one unordered `bulk_write` per collection (concurrently), whose
+    duplicate-key refusals (a newer version stored, or an insert race) are tried once more
+    one by one, as `upsert_one` does. The result of each, in order."""
+    results = [False] * len(upserts)
+    groups: dict[str, list[int]] = {}
+    for n, upsert in enumerate(upserts):
+        if upsert is not None:
+            groups.setdefault(upsert.coll.full_name, []).append(n)
+
+    async def one_collection(members: list[int]) -> None:
+        coll = upserts[members[0]].coll
+        ops = [ReplaceOne(upserts[n].guard(), upserts[n].replacement(), upsert=True) for n in members]
+        refused: list[int] = []
+        try:
+            await coll.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors) or exc.details.get("writeConcernErrors"):
+                raise
+            refused = [e["index"] for e in errors]
+        for n in members:
+            results[n] = True
+        for index in refused:
+            results[members[index]] = await upsert_one(upserts[members[index]])
+
+    await asyncio.gather(*(one_collection(members) for members in groups.values()))
+    return results
 
 
 async def find_live(coll, doc_id: str) -> dict | None:
@@ -150,10 +198,9 @@ async def entries_of(coll, query: dict) -> list[tuple[str, float]]:
     return [(str(d["_id"]), d["createdAt"].timestamp() * 1000) for d in docs]
 
 
-async def save_doc(coll, doc_id: str, doc: dict | None, version: int, ids: tuple[str, ...] = ("_id",)) -> bool:
+def doc_upsert(coll, doc_id: str, doc: dict | None, version: int, ids: tuple[str, ...] = ("_id",)) -> Upsert:
     """A persist job's store: `doc` (None: a tombstone) as `doc_id`, version-guarded."""
-    stored = to_mongo(doc, ids=ids) if doc else None
-    return await versioned_upsert(coll, {"_id": oid(doc_id)}, stored, version)
+    return Upsert(coll, {"_id": oid(doc_id)}, to_mongo(doc, ids=ids) if doc else None, version)
 
 
 async def count(coll, query: dict) -> int:
@@ -184,9 +231,7 @@ def edge_ends(edge: str) -> tuple[str, str]:
     return a, b
 
 
-async def save_edge(coll, fields: tuple[str, str], edge: str, doc: dict | None, version: int) -> bool:
+def edge_upsert(coll, fields: tuple[str, str], edge: str, doc: dict | None, version: int) -> Upsert:
     """Version-guarded upsert of an edge keyed by its two user ids (unique index on `fields`)."""
     a, b = edge_ends(edge)
-    query = {fields[0]: oid(a), fields[1]: oid(b)}
-    stored = to_mongo(doc, ids=fields) if doc else None
-    return await versioned_upsert(coll, query, stored, version)
+    return Upsert(coll, {fields[0]: oid(a), fields[1]: oid(b)}, to_mongo(doc, ids=fields) if doc else None, version)

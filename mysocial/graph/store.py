@@ -8,7 +8,7 @@ from typing import AsyncIterator
 
 from pymongo import ASCENDING, IndexModel
 
-from mysocial.core.mongo import SCAN_BATCH, live, oid, save_edge
+from mysocial.core.mongo import SCAN_BATCH, live, oid, edge_upsert, Upsert
 
 FOLLOWS = "follows"
 BLOCKS = "blocks"
@@ -40,9 +40,9 @@ async def block_pairs(db) -> AsyncIterator[tuple[str, str]]:
         yield str(row["blockerId"]), str(row["blockedId"])
 
 
-async def save_follow(db, edge: str, doc: dict | None, version: int) -> bool:
-    return await save_edge(db[FOLLOWS], FOLLOW_FIELDS, edge, doc, version)
+def upsert_follow(db, edge: str, doc: dict | None, version: int) -> Upsert:
+    return edge_upsert(db[FOLLOWS], FOLLOW_FIELDS, edge, doc, version)
 
 
-async def save_block(db, edge: str, doc: dict | None, version: int) -> bool:
-    return await save_edge(db[BLOCKS], BLOCK_FIELDS, edge, doc, version)
+def upsert_block(db, edge: str, doc: dict | None, version: int) -> Upsert:
+    return edge_upsert(db[BLOCKS], BLOCK_FIELDS, edge, doc, version)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import entries_of, find_live, oid, save_doc
+from mysocial.core.mongo import entries_of, find_live, oid, doc_upsert, Upsert
 
 COLLECTION = "images"
 INDEXES = {COLLECTION: [IndexModel([("userId", 1), ("createdAt", -1)])]}
@@ -17,5 +17,5 @@ async def entries(db, user_id: str) -> list[tuple[str, float]]:
     return await entries_of(db[COLLECTION], {"userId": oid(user_id)})
 
 
-async def save(db, image_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[COLLECTION], image_id, doc, version, ("_id", "userId"))
+def upsert(db, image_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[COLLECTION], image_id, doc, version, ("_id", "userId"))

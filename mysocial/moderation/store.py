@@ -5,7 +5,7 @@ from typing import AsyncIterator
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import SCAN_BATCH, entries_of, find_live, from_mongo, live, save_doc
+from mysocial.core.mongo import SCAN_BATCH, entries_of, find_live, from_mongo, live, doc_upsert, Upsert
 
 ACCOUNTS, REPORTS, AUDIT = "accounts", "reports", "audit"
 INDEXES = {
@@ -44,13 +44,13 @@ async def audit_entries(db, _owner: str) -> list[tuple[str, float]]:
     return await entries_of(db[AUDIT], {})
 
 
-async def save_account(db, user_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[ACCOUNTS], user_id, doc, version)
+def upsert_account(db, user_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[ACCOUNTS], user_id, doc, version)
 
 
-async def save_report(db, report_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[REPORTS], report_id, doc, version, REPORT_IDS)
+def upsert_report(db, report_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[REPORTS], report_id, doc, version, REPORT_IDS)
 
 
-async def save_audit(db, entry_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[AUDIT], entry_id, doc, version, ("_id", "actorId", "targetId"))
+def upsert_audit(db, entry_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[AUDIT], entry_id, doc, version, ("_id", "actorId", "targetId"))

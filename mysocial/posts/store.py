@@ -7,7 +7,7 @@ from typing import AsyncIterator
 from pymongo import IndexModel
 
 from mysocial.core import mongo
-from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, save_doc
+from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, doc_upsert, Upsert
 
 COLLECTION = "posts"
 INDEXES = {COLLECTION: [IndexModel([("createdAt", -1)]), IndexModel([("userId", 1), ("createdAt", -1)])]}
@@ -51,8 +51,8 @@ async def count(db, query: dict) -> int:
     return await mongo.count(db[COLLECTION], query)
 
 
-async def save(db, post_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[COLLECTION], post_id, doc, version, ("_id", "userId"))
+def upsert(db, post_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[COLLECTION], post_id, doc, version, ("_id", "userId"))
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import entries_of, find_live, oid, save_doc
+from mysocial.core.mongo import entries_of, find_live, oid, doc_upsert, Upsert
 
 COLLECTION = "reactions"
 IDS = ("_id", "postId", "userId", "userTo")
@@ -19,5 +19,5 @@ async def entries(db, **query) -> list[tuple[str, float]]:
     return await entries_of(db[COLLECTION], {k: oid(v) if k in IDS else v for k, v in query.items()})
 
 
-async def save(db, reaction_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[COLLECTION], reaction_id, doc, version, IDS)
+def upsert(db, reaction_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[COLLECTION], reaction_id, doc, version, IDS)

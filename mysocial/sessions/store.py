@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pymongo import IndexModel
 
-from mysocial.core.mongo import entries_of, find_live, oid, save_doc
+from mysocial.core.mongo import entries_of, find_live, oid, doc_upsert, Upsert
 
 COLLECTION = "sessions"
 IDS = ("_id", "userId")
@@ -19,5 +19,5 @@ async def entries(db, user_id: str) -> list[tuple[str, float]]:
     return await entries_of(db[COLLECTION], {"userId": oid(user_id)})
 
 
-async def save(db, session_id: str, doc: dict | None, version: int) -> bool:
-    return await save_doc(db[COLLECTION], session_id, doc, version, IDS)
+def upsert(db, session_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[COLLECTION], session_id, doc, version, IDS)

@@ -7,7 +7,7 @@ from typing import AsyncIterator
 from pymongo import DESCENDING, IndexModel
 
 from mysocial.core import mongo
-from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, to_mongo, versioned_upsert
+from mysocial.core.mongo import SCAN_BATCH, find_live, from_mongo, live, oid, doc_upsert, Upsert
 
 COLLECTION = "users"
 INDEXES = {COLLECTION: [IndexModel("authId"), IndexModel("username"), IndexModel([("createdAt", DESCENDING)])]}
@@ -41,6 +41,5 @@ async def search(db, query: str, limit: int) -> list[dict]:
     return [from_mongo(d) for d in docs]
 
 
-async def save(db, user_id: str, doc: dict | None, version: int) -> bool:
-    stored = to_mongo(doc, ids=("_id", "authId")) if doc else None
-    return await versioned_upsert(db[COLLECTION], {"_id": oid(user_id)}, stored, version)
+def upsert(db, user_id: str, doc: dict | None, version: int) -> Upsert:
+    return doc_upsert(db[COLLECTION], user_id, doc, version, ("_id", "authId"))
