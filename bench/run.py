@@ -4,13 +4,16 @@ Phases, on one stack (bench/stack.py):
 1. setup through the API (users, posts, conversations; bcrypt at 4 rounds), and the
    ceiling app's items (bench/bare.py);
 2. persist throughput: N create-post requests, then one burst worker thread
-   drains the `post` queue and reports jobs/s (workers are not running before);
+   drains the `post` and `user` queues and reports documents/s (workers are
+   not running before);
 3. each route for `--duration` s at `--connections` (after a short warm-up),
    with no workers running, so the API process has its core to itself: the
    ceiling app's three routes (bare aiohttp, one MULTI/EXEC, one pipeline) on
    that same core, the app's own baselines, then the real routes; ratios are
    against the ceiling, and against the app's baseline as a second column;
-4. create-post latency with workers running, first with MongoDB as it is,
+4. keeping up: two worker processes while the API creates posts at full
+   speed for `--keepup` s, the pending ledger sampled;
+5. create-post latency with workers running, first with MongoDB as it is,
    then with every MongoDB write of the workers slowed by `--mongo-delay-ms`.
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 import time
 
 import aiohttp
@@ -27,6 +31,7 @@ import aiohttp
 from bench import fanout, load, scenario
 from bench.fanout import TARGET_P99_MS as FANOUT_P99_MS
 from bench.stack import Stack, cpu_split
+from mysocial.core.writepath import PENDING
 
 CEILINGS = ("ceiling JSON", "ceiling write", "ceiling read")  # bench/bare.py: no middleware, one round trip
 # route -> (its ceiling, its baseline through the app's middlewares (bench/app.py), the target ratio to the ceiling)
@@ -44,6 +49,7 @@ REAL = {
 ROUTES = (*CEILINGS, *REAL)
 TARGET_P99_MS = 25.0
 TARGET_SLOWED = 1.1
+KEEPUP_SAMPLE_S = 5
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--routes", help="comma-separated subset of: " + ", ".join(ROUTES))
     p.add_argument("--users", type=int, default=16, help="users the requests cycle over (default 16)")
     p.add_argument("--persist-jobs", type=int, default=1000, help="posts to persist in the throughput test; 0 skips")
+    p.add_argument("--keepup", type=float, default=60,
+                   help="seconds of full-speed post creation with two worker processes running; 0 skips")
     p.add_argument("--mongo-delay-ms", type=float, default=200, help="added to each MongoDB write; 0 skips the test")
     p.add_argument("--workers", type=int, default=2, help="worker threads during the latency test (default 2)")
     p.add_argument("--client", action="store_true", help="use the aiohttp client even if wrk is installed")
@@ -107,13 +115,49 @@ async def enqueue_posts(url: str, world: scenario.World, count: int, connections
 
 
 def measure_persist(stack: Stack, world: scenario.World, args) -> dict:
+    """Documents one worker thread stores per second, from a backlog of `--persist-jobs` posts."""
     if not world.posts:
         return {"skipped": "no create-post route"}
     asyncio.run(enqueue_posts(stack.url, world, args.persist_jobs, args.connections))
-    drained = stack.drain(["post"], threads=1)
-    rate = drained["jobs"] / drained["seconds"] if drained["seconds"] else 0.0
-    return {"jobs": drained["jobs"], "seconds": round(drained["seconds"], 3), "jobs_per_s": round(rate, 1),
-            "worker_threads": 1, "mongo": stack.mongo}
+    pending = stack.redis().hlen(PENDING)
+    drained = stack.drain(["post", "user"], threads=1)
+    stored = pending - stack.redis().hlen(PENDING)
+    rate = stored / drained["seconds"] if drained["seconds"] else 0.0
+    return {"posts": args.persist_jobs, "documents": stored, "jobs": drained["jobs"],
+            "seconds": round(drained["seconds"], 3), "docs_per_s": round(rate, 1), "worker_threads": 1,
+            "mongo": stack.mongo}
+
+
+def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
+    """Two worker processes (one thread each) while the API creates posts at full speed for
+    `--keepup` s: the pending ledger sampled every few seconds; they keep up when what is
+    pending at the end is under two seconds of writes."""
+    if not world.posts:
+        return {"skipped": "no create-post route"}
+    r = stack.redis()
+    stack.drain(["post", "user"])
+    stack.start_workers(threads=1, processes=2)
+    samples: list[int] = []
+    result: dict = {}
+
+    def load_it() -> None:
+        result["load"] = load.measure(stack.url, scenario.requests_for(world, "create post"), args.keepup,
+                                      args.connections, not args.client)
+
+    loader = threading.Thread(target=load_it)
+    loader.start()
+    while loader.is_alive():
+        loader.join(KEEPUP_SAMPLE_S)
+        samples.append(r.hlen(PENDING))
+    alive = stack.workers_alive()
+    settle_from = time.monotonic()
+    while r.hlen(PENDING) and time.monotonic() - settle_from < 120:
+        time.sleep(0.1)
+    settled = round(time.monotonic() - settle_from, 2)
+    stack.stop_workers()
+    rps = result["load"].rps
+    return {"seconds": args.keepup, "rps": round(rps, 1), "pending": samples, "drained_after_s": settled,
+            "workers": "2 processes x 1 thread", "meets_target": alive and samples[-1] <= 2 * rps}
 
 
 def measure_slowed(stack: Stack, world: scenario.World, args) -> dict:
@@ -127,7 +171,7 @@ def measure_slowed(stack: Stack, world: scenario.World, args) -> dict:
             time.sleep(1)  # the workers are busy with the backlog before the measurement starts
             figures = timed(stack, lambda: load.measure(stack.url, requests, args.duration, args.connections,
                                                         not args.client))
-            if stack.worker.poll() is not None:
+            if not stack.workers_alive():
                 raise RuntimeError(f"the bench worker exited:\n{stack.log_tail('worker.log')}")
             stack.stop_workers()
             keep_best(out, label, figures)
@@ -195,9 +239,16 @@ def table(report: dict) -> str:
             f"{slowed['slowed']['p50_ms']:.2f} ms with every MongoDB write +{slowed['mongo_delay_ms']:g} ms "
             f"(ratio {slowed['ratio']}, target <= {TARGET_SLOWED})")
     persist = report.get("persist", {})
-    if "jobs_per_s" in persist:
-        lines.append(f"worker persist throughput: {persist['jobs']} post jobs in {persist['seconds']:.2f} s = "
-                     f"{persist['jobs_per_s']:.0f} jobs/s (one worker thread; MongoDB: {persist['mongo']})")
+    if "docs_per_s" in persist:
+        lines.append(f"worker persist throughput: {persist['documents']} documents of {persist['posts']} posts in "
+                     f"{persist['jobs']} jobs, {persist['seconds']:.2f} s = {persist['docs_per_s']:.0f} documents/s "
+                     f"(one worker thread; MongoDB: {persist['mongo']})")
+    keepup = report.get("keepup", {})
+    if "pending" in keepup:
+        lines.append(f"workers keeping up ({keepup['workers']}) with {keepup['rps']:.0f} posts/s for "
+                     f"{keepup['seconds']:g} s: pending every {KEEPUP_SAMPLE_S} s {keepup['pending']}, all stored "
+                     f"{keepup['drained_after_s']} s after the load; "
+                     + ("ok" if keepup["meets_target"] else "MISSED (pending at the end over 2 s of writes)"))
     fan = report.get("fanout", {})
     if "p50_ms" in fan:
         lines.append(f"Socket.IO fan-out to {fan['clients']} clients on {fan['instances']} instances: "
@@ -232,6 +283,9 @@ def main(argv: list[str] | None = None) -> None:
             for name in [r for r in ROUTES if r in wanted]:
                 say(f"bench: {name}" + (f" (round {round_} of {args.rounds})" if args.rounds > 1 else "") + "...")
                 keep_best(report["routes"], name, measure_route(stack, world, name, args))
+        if args.keepup > 0:
+            say(f"bench: {args.keepup:g} s of post creation with two worker processes...")
+            report["keepup"] = measure_keepup(stack, world, args)
         if args.mongo_delay_ms > 0:
             say(f"bench: create post with workers running, MongoDB as is and +{args.mongo_delay_ms:g} ms...")
             report["write_latency"] = measure_slowed(stack, world, args)

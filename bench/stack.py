@@ -74,7 +74,7 @@ class Stack:
         self.api_procs: list[subprocess.Popen] = []
         self.bare: subprocess.Popen | None = None
         self.bare_port = 0
-        self.worker: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
         self.ports: list[int] = []
         self.jwt_secret = secrets.token_urlsafe(48)
         self.mongo_db = f"bench_{secrets.token_hex(4)}"
@@ -154,15 +154,19 @@ class Stack:
         wait_port(port, self.bare, "the ceiling app")
         self.bare_port = port
 
-    def start_workers(self, threads: int = 2, delay_ms: float = 0) -> None:
+    def start_workers(self, threads: int = 2, delay_ms: float = 0, processes: int = 1) -> None:
+        """`processes` worker processes of `threads` threads each."""
         self.stop_workers()
-        self.worker = self._spawn([sys.executable, "-m", "bench.worker", "--threads", str(threads),
-                                   "--delay-ms", str(delay_ms)], "worker.log")
+        self.workers = [self._spawn([sys.executable, "-m", "bench.worker", "--threads", str(threads),
+                                     "--delay-ms", str(delay_ms)], "worker.log") for _ in range(processes)]
+
+    def workers_alive(self) -> bool:
+        return all(w.poll() is None for w in self.workers)
 
     def stop_workers(self) -> None:
-        if self.worker is not None:
-            self.stop(self.worker)
-            self.worker = None
+        for worker in self.workers:
+            self.stop(worker)
+        self.workers = []
 
     def drain(self, queues: list[str], threads: int = 1) -> dict:
         """Run a burst worker on `queues` (on any CPU); returns {"jobs": n, "seconds": s}."""

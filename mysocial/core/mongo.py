@@ -129,7 +129,7 @@ class Upsert:
     version: int
 
     def guard(self) -> dict:
-        return {**self.query, "$or": [{"_v": {"$lt": self.version}}, {"_v": {"$exists": False}}]}
+        return {**self.query, "_v": {"$not": {"$gte": self.version}}}  # older, or none
 
     def replacement(self) -> dict:
         if self.doc is None:
