@@ -9,7 +9,7 @@ from mysocial.chat.routes import routes as chat_routes
 from mysocial.comments.routes import routes as comment_routes
 from mysocial import migrate
 from mysocial.config import Settings
-from mysocial.core import indexes, metrics, openapi, realtime, web as middlewares
+from mysocial.core import indexes, logs, metrics, openapi, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(mongo_ctx(settings, on_start=migrate.apply))
     app.on_startup.append(indexes.prepare(users.INDEX, posts.INDEX))
     app.on_cleanup.append(indexes.stop_rebuilds)
+    app.on_cleanup.append(logs.flush_access)
     realtime.attach(app, settings, realtime.make_server(settings), guard.authenticate)
     chat_events.register(app)
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
-import logging
 import os
 import signal
 import socket
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mysocial.app import create_app
-from mysocial.core.logs import JsonFormatter
+from mysocial.core import logs
 from mysocial.dev import free_port
 from tests.conftest import PNG, signup
 
@@ -75,16 +75,20 @@ async def test_metrics_token(aiohttp_client, settings):
     assert (await client.get("/metrics", headers={"Authorization": "Bearer s3cret"})).status == 200
 
 
-async def test_request_id_in_header_and_json_log(client, caplog):
-    caplog.set_level(logging.INFO, logger="mysocial.access")
+async def test_request_id_in_header_and_json_log(client, monkeypatch):
+    sink = io.BytesIO()
+    monkeypatch.setattr(logs.ACCESS, "stream", sink)
     response = await client.get("/health", headers={"X-Request-Id": "abc-123"})
     assert response.headers["X-Request-Id"] == "abc-123"
     response = await client.get("/health", headers={"X-Request-Id": "bad id <script>"})
     generated = response.headers["X-Request-Id"]
     assert len(generated) == 32
-    lines = [json.loads(JsonFormatter().format(rec)) for rec in caplog.records if rec.name == "mysocial.access"]
+    logs.ACCESS.flush()
+    lines = [json.loads(line) for line in sink.getvalue().splitlines()]
     assert lines[0]["requestId"] == "abc-123" and lines[0]["status"] == 200 and lines[0]["route"] == "/health"
-    assert lines[1]["requestId"] == generated
+    assert lines[0]["logger"] == "mysocial.access" and lines[0]["message"] == "request" and lines[0]["level"] == "info"
+    assert lines[0]["method"] == "GET" and lines[0]["path"] == "/health" and lines[0]["time"].endswith("Z")
+    assert lines[1]["requestId"] == generated and len(lines) == 2
 
 
 def _serve(tmp_path, settings, port):

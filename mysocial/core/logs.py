@@ -1,10 +1,18 @@
-"""Structured logs: one JSON object per line, carrying the request id of the request being served."""
+"""Structured logs: one JSON object per line, carrying the request id of the request being served.
+
+The access log (one line per request) does not go through `logging`: a record per request, its
+handler and formatter cost the API ~90 µs of a 490 µs request (bench). `ACCESS` formats the line
+itself and writes what accumulated once every `FLUSH_EVERY` seconds.
+"""
 from __future__ import annotations
 
+import asyncio
+import atexit
 import contextvars
 import logging
 import sys
 import time
+from typing import BinaryIO
 
 import orjson
 
@@ -40,6 +48,72 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+FLUSH_EVERY = 0.05
+
+
+def _second(now: float, cache: dict = {}) -> str:  # noqa: B006 (one cached second)
+    whole = int(now)
+    if cache.get("at") != whole:
+        cache["at"], cache["text"] = whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return cache["text"]
+
+
+class AccessLog:
+    """Access lines, buffered: the same JSON objects `JsonFormatter` writes (logger
+    `mysocial.access`, message `request`), or a text line; off until `configure`d."""
+
+    def __init__(self) -> None:
+        self.stream: BinaryIO | None = None
+        self.json = True
+        self._lines: list[bytes] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop a flush is scheduled on
+
+    def configure(self, stream: BinaryIO | None, fmt: str = "json") -> None:
+        self.flush()
+        self.stream, self.json = stream, fmt == "json"
+
+    @property
+    def on(self) -> bool:
+        return self.stream is not None
+
+    def write(self, method: str, path: str, route: str, status: int, ms: float, rid: str) -> None:
+        now = time.time()
+        stamp = f"{_second(now)}.{int(now % 1 * 1000):03d}Z"
+        if self.json:
+            line = orjson.dumps({"time": stamp, "level": "info", "logger": "mysocial.access", "message": "request",
+                                 "requestId": rid, "method": method, "path": path, "route": route, "status": status,
+                                 "ms": ms})
+        else:
+            line = f"{stamp} INFO mysocial.access: {method} {path} {status} {ms}ms route={route} id={rid}".encode()
+        self._lines.append(line)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop: now
+            self.flush()
+            return
+        if self._loop is not loop or loop.is_closed():
+            self._loop = loop
+            loop.call_later(FLUSH_EVERY, self.flush)
+
+    def flush(self) -> None:
+        self._loop = None
+        if not self._lines or self.stream is None:
+            self._lines.clear()
+            return
+        data, self._lines = b"\n".join(self._lines) + b"\n", []
+        self.stream.write(data)
+        self.stream.flush()
+
+
+ACCESS = AccessLog()
+atexit.register(ACCESS.flush)
+
+
+async def flush_access(app) -> None:
+    """An app's cleanup: nothing it served stays unwritten."""
+    ACCESS.flush()
+
+
 def setup(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stdout)  # a service's log is its standard output (PM2: the out log)
     if fmt == "json":
@@ -49,5 +123,7 @@ def setup(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    on = logging.getLogger("mysocial.access").isEnabledFor(logging.INFO)
+    ACCESS.configure(sys.stdout.buffer if on else None, fmt)
     for noisy in ("rq.scheduler", "rq_scheduler.scheduler", "engineio.server", "socketio.server"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
