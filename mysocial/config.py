@@ -40,7 +40,9 @@ class Settings:
     env: str = "development"
     host: str = "0.0.0.0"
     port: int = 5000
-    redis_url: str = "redis://localhost:6379/0"
+    redis_url: str = "redis://localhost:6379/0"  # the cache and the pending ledger (and the rest, by default)
+    queue_redis_url: str = ""  # RQ's queues and the persist drain sets; "" = redis_url
+    pubsub_redis_url: str = ""  # Socket.IO's pub/sub between instances; "" = redis_url (redis+sentinel:// too)
     mongo_url: str = ""
     mongo_db: str = "mysocial"
     mongo_timeout_ms: int = 10_000
@@ -79,6 +81,14 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def queue_redis(self) -> str:
+        return self.queue_redis_url or self.redis_url
+
+    @property
+    def pubsub_redis(self) -> str:
+        return self.pubsub_redis_url or self.redis_url
+
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
 
@@ -103,6 +113,8 @@ def load(env: dict | None = None) -> Settings:
         host=env.get("HOST", "0.0.0.0"),
         port=port,
         redis_url=env.get("REDIS_URL", "redis://localhost:6379/0"),
+        queue_redis_url=env.get("QUEUE_REDIS_URL", ""),
+        pubsub_redis_url=env.get("PUBSUB_REDIS_URL", ""),
         mongo_url=env.get("MONGO_URL") or env.get("DATABASE_URL") or "",
         mongo_db=env.get("MONGO_DB", "mysocial"),
         mongo_timeout_ms=_int(env, "MONGO_TIMEOUT_MS", 10_000),

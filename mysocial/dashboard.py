@@ -29,7 +29,7 @@ def credentials(settings: Settings, env: dict | None = None) -> tuple[str, str]:
 
 def make(settings: Settings, username: str, password: str) -> Flask:
     app = make_flask_app(None, None, None, "")
-    app.config["RQ_DASHBOARD_REDIS_URL"] = [settings.redis_url]
+    app.config["RQ_DASHBOARD_REDIS_URL"] = [settings.queue_redis]
 
     @app.before_request
     def require_login():

@@ -2,7 +2,8 @@
 the Batcher and asyncio Redis client, the async MongoDB client, a Socket.IO emitter), on an
 event loop of its own in a thread, so a job runs the API's own functions — one implementation
 of each operation — with `run(coroutine)`. RQ itself keeps its synchronous connection
-(`redis`), which is what its worker, registries and scheduler need.
+(`redis`, on the queues' Redis), which is what its worker, registries and scheduler need; `cache`
+is the synchronous client of the cache's Redis (the same one when they are one Redis).
 """
 from __future__ import annotations
 
@@ -16,15 +17,17 @@ from aiohttp import web
 
 from mysocial import config, migrate
 from mysocial.config import Settings
-from mysocial.core import functions, mongo
-from mysocial.core.appkeys import BATCH, MONGO, REDIS, SETTINGS, SIO
-from mysocial.core.redis import Batcher, async_client, sync_client
+from mysocial.core import mongo
+from mysocial.core.appkeys import MONGO, SETTINGS, SIO
+from mysocial.core.redis import connect, disconnect, sync_client
 
 
 class Context:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.redis: redis.Redis = sync_client(settings.redis_url)
+        self.redis: redis.Redis = sync_client(settings.queue_redis)  # RQ's
+        self.cache: redis.Redis = sync_client(settings.redis_url) if settings.queue_redis != settings.redis_url \
+            else self.redis
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="jobs-loop")
         self._thread.start()
@@ -47,6 +50,7 @@ class Context:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
             self.redis.close()
+            self.cache.close()
 
 
 async def _app(settings: Settings) -> web.Application:
@@ -54,9 +58,7 @@ async def _app(settings: Settings) -> web.Application:
 
     app = web.Application()
     app[SETTINGS] = settings
-    app[REDIS] = async_client(settings.redis_url)
-    await functions.load(app[REDIS])
-    app[BATCH] = Batcher(async_client(settings.redis_url, retries=0))
+    await connect(app, settings)
     app[MONGO] = mongo.async_client(settings)[settings.mongo_db]
     await migrate.apply(app[MONGO])
     app[SIO] = write_only_emitter(settings)
@@ -64,8 +66,7 @@ async def _app(settings: Settings) -> web.Application:
 
 
 async def _close(app: web.Application) -> None:
-    await app[REDIS].aclose()
-    await app[BATCH].close()
+    await disconnect(app)
     await app[MONGO].client.close()
 
 

@@ -30,19 +30,25 @@ def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
         return {"skipped": True}
     try:
         cutoff = int(time.time() * 1000) - older_than * 1000
-        members = [m.decode() for m in r.zrangebyscore(PENDING_SINCE, "-inf", cutoff, start=0, num=batch)]
+        cache = ctx.cache  # the ledger's Redis (ctx.redis itself when it is one Redis)
+        members = [m.decode() for m in cache.zrangebyscore(PENDING_SINCE, "-inf", cutoff, start=0, num=batch)]
         now_ms = int(time.time() * 1000)
         changes = [tuple(member.partition(":")[::2]) for member in members]
         changes = [(kind, doc_id) for kind, doc_id in changes if kind in queues.PERSIST]
         requeued = len(changes)
-        with r.pipeline(transaction=True) as pipe:
-            queues.add_persists(pipe, changes)
+        with cache.pipeline(transaction=True) as pipe:
             for kind, doc_id in changes:
                 pipe.zadd(PENDING_SINCE, {f"{kind}:{doc_id}": now_ms}, xx=True)
             pipe.incrby(RECONCILED_KEY, requeued)
+            if cache is r:
+                queues.add_persists(pipe, changes)
             pipe.execute()
+        if cache is not r:
+            with r.pipeline(transaction=True) as pipe:
+                queues.add_persists(pipe, changes)
+                pipe.execute()
         failed = sum(FailedJobRegistry(name, connection=r).count for name in queues.QUEUES)
-        report = {"pending": r.hlen(PENDING), "requeued": requeued, "failed": failed}
+        report = {"pending": cache.hlen(PENDING), "requeued": requeued, "failed": failed}
         log.info("reconcile: %s", report)
         return report
     finally:

@@ -9,7 +9,7 @@ from bson import ObjectId
 
 import queues
 from mysocial.core import realtime
-from mysocial.core.appkeys import BATCH, MONGO
+from mysocial.core.appkeys import JOBS, MONGO
 from mysocial.core.mongo import is_oid, now_iso, upsert_one
 from mysocial.core.reads import read_all
 from mysocial.graph import cache as graph
@@ -73,7 +73,7 @@ async def make(app: web.Application, n: dict) -> str:
         return "deleted"
     if kind != "moderation" and recipient.get("notifications", {}).get(kind, True) is True and recipient.get("email"):
         context_values = {"username": recipient.get("username", ""), "message": doc["message"], "header": HEADERS[kind]}
-        await app[BATCH].transaction(lambda pipe: queues.email(pipe, kind, recipient["email"], context_values,
+        await app[JOBS].transaction(lambda pipe: queues.email(pipe, kind, recipient["email"], context_values,
                                                                key=doc["_id"]))
     try:
         await realtime.emit_to(app, "insert notification",

@@ -22,7 +22,7 @@ from mysocial.auth import cache as auth, store as auth_store
 from mysocial.chat import cache as chat, store as chat_store
 from mysocial.comments import cache as comments, store as comments_store
 from mysocial.core import functions
-from mysocial.core.appkeys import BATCH, MONGO, SETTINGS
+from mysocial.core.appkeys import BATCH, JOBS, MONGO, SETTINGS
 from mysocial.core.mongo import Upsert, upsert_all
 from mysocial.core.reads import Read, plain, read_all
 from mysocial.core.redis import from_hash
@@ -135,21 +135,21 @@ async def drain_queue(app: web.Application, queue: str) -> dict[str, int]:
     the job); after `MAX_BATCHES` the job hands what is left to a new one.
     """
     drain = queues.drain_key(queue)
-    await app[BATCH].run(lambda pipe: pipe.delete(queues.waiting_key(queue)))
+    await app[JOBS].run(lambda pipe: pipe.delete(queues.waiting_key(queue)))
     counts: dict[str, int] = {}
     for _ in range(MAX_BATCHES):
-        [popped] = await app[BATCH].run(lambda pipe: pipe.spop(drain, BATCH_SIZE))
+        [popped] = await app[JOBS].run(lambda pipe: pipe.spop(drain, BATCH_SIZE))
         if not popped:
             return counts
         members = [m.decode() for m in popped]
         try:
             outcomes = await store_all(app, members)
         except BaseException:
-            await app[BATCH].run(lambda pipe: pipe.sadd(drain, *members))
+            await app[JOBS].run(lambda pipe: pipe.sadd(drain, *members))
             raise
         for outcome in outcomes:
             counts[outcome] = counts.get(outcome, 0) + 1
-    await app[BATCH].transaction(lambda pipe: queues.signal(pipe, queue, []))
+    await app[JOBS].transaction(lambda pipe: queues.signal(pipe, queue, []))
     return counts
 
 

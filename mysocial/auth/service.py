@@ -11,7 +11,7 @@ from bson import ObjectId
 import queues
 from mysocial.auth import cache
 from mysocial.core import security
-from mysocial.core.appkeys import BATCH, MEDIA, SETTINGS
+from mysocial.core.appkeys import JOBS, MEDIA, SETTINGS
 from mysocial.core.cache import ms
 from mysocial.core.errors import BadRequest, Forbidden, NotAuthorized
 from mysocial.core.mongo import now_iso
@@ -122,7 +122,7 @@ async def forgot_password(app: web.Application, email: str) -> None:
         token = secrets.token_urlsafe(32)
         await cache.new_reset_token(app, token, auth_id)
         link = f"{app[SETTINGS].client_url.rstrip('/')}/reset-password?token={token}"
-        await queues.enqueue_email(app[BATCH], "forgot-password", auth["email"],
+        await queues.enqueue_email(app[JOBS], "forgot-password", auth["email"],
                                    {"username": auth["username"], "resetLink": link})
 
 
@@ -148,6 +148,6 @@ async def change_password(request: web.Request, auth: dict, password: str, keep:
         app,
         lambda pipe: cache.update(pipe, auth["_id"], {"password": hashed}),
         [Change("auth", auth["_id"], (cache.key(auth["_id"]),))],
-        extra=lambda pipe: queues.email(pipe, "password-changed", auth["email"], details, key=key),
+        jobs=lambda pipe: queues.email(pipe, "password-changed", auth["email"], details, key=key),
     )
     await sessions.end(app, auth["userId"], keep=keep)

@@ -98,7 +98,7 @@ async def send(app: web.Application, me_id: str, data: dict) -> str:
         [sent] = await commit(
             app, lambda pipe: cache.send(pipe, cache.new_conversation(conv_id, me_id, receiver_id, at), msg, score, new),
             [message_change(msg_id), Change("conversation", conv_id, ())],
-            extra=None if is_read else lambda pipe: queues.notify(pipe, note),
+            jobs=None if is_read else lambda pipe: queues.notify(pipe, note),
         )
         if isinstance(sent, Refused):
             raise NotFound("Conversation not found")

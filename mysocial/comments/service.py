@@ -83,8 +83,8 @@ async def add(app: web.Application, me: dict, post_id: str, text: str) -> dict:
                          comment=comment["comment"])
     note = note and queues.stamp(note)  # one notification however often the commit is tried
     [count] = await commit(app, lambda pipe: cache.add(pipe, comment), _changes(comment["_id"], post["_id"]),
-                           extra=lambda pipe: (note and queues.notify(pipe, note),
-                                               trends.interacted(pipe, post["_id"], user["_id"])))
+                           jobs=(lambda pipe: queues.notify(pipe, note)) if note else None,
+                           extra=lambda pipe: trends.interacted(pipe, post["_id"], user["_id"]))
     if isinstance(count, Refused):
         raise NotFound(access.NOT_FOUND)
     await access.emit(app, "update comment", {**comment, "commentsCount": count}, await access.audience(app, post))

@@ -2,6 +2,7 @@
 the pending ledger and failed jobs (the last three read from Redis at scrape time)."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 import os
@@ -11,7 +12,7 @@ import time
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from mysocial.core.appkeys import BATCH, SETTINGS
+from mysocial.core.appkeys import BATCH, JOBS, SETTINGS
 from mysocial.core.errors import NotAuthorized, NotFound
 from mysocial.core.logs import ACCESS, request_id
 from mysocial.core.openapi import doc
@@ -89,13 +90,16 @@ async def scrape(request: web.Request) -> web.Response:
         for queue in QUEUES:
             pipe.llen(f"rq:queue:{queue}")
             pipe.zcard(f"rq:failed:{queue}")
+
+    def ledger(pipe) -> None:
         pipe.get(RECONCILED_KEY)
         pipe.hlen(PENDING)
 
-    counts = await request.app[BATCH].run(queue_all)
+    counts, (reconciled, pending) = await asyncio.gather(request.app[JOBS].run(queue_all),
+                                                         request.app[BATCH].run(ledger))
     for n, queue in enumerate(QUEUES):
         QUEUE_DEPTH.labels(queue).set(counts[2 * n])
         FAILED.labels(queue).set(counts[2 * n + 1])
-    RECONCILED.set(int(counts[-2] or 0))
-    PENDING_WRITES.set(counts[-1])
+    RECONCILED.set(int(reconciled or 0))
+    PENDING_WRITES.set(pending)
     return web.Response(body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})

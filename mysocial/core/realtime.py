@@ -167,8 +167,18 @@ class Manager(socketio.AsyncRedisManager):
             await self._publisher
 
 
+def _pubsub_options(url: str) -> dict:
+    """The manager's client options; a `redis+sentinel://` URL keeps redis-py's own connection class
+    (the Sentinel pool's, which follows a failover)."""
+    options = dict(ASYNC_OPTIONS)
+    if url.startswith(("redis+sentinel://", "valkey+sentinel://")):
+        del options["connection_class"]
+    return options
+
+
 def make_server(settings: Settings, *, manager: bool = True) -> socketio.AsyncServer:
-    mgr = Manager(settings.redis_url, channel=CHANNEL, redis_options=dict(ASYNC_OPTIONS)) if manager else None
+    url = settings.pubsub_redis
+    mgr = Manager(url, channel=CHANNEL, redis_options=_pubsub_options(url)) if manager else None
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=mgr,
@@ -183,8 +193,8 @@ def make_server(settings: Settings, *, manager: bool = True) -> socketio.AsyncSe
 def write_only_emitter(settings: Settings) -> socketio.AsyncRedisManager:
     """For workers: emit to sockets on any API instance without serving any (`emit(event, data,
     to=rooms)`, as the server's)."""
-    return socketio.AsyncRedisManager(settings.redis_url, channel=CHANNEL, write_only=True, json=_Json,
-                                      redis_options=dict(ASYNC_OPTIONS))
+    return socketio.AsyncRedisManager(settings.pubsub_redis, channel=CHANNEL, write_only=True, json=_Json,
+                                      redis_options=_pubsub_options(settings.pubsub_redis))
 
 
 ANNOUNCE_EVERY = 0.5  # seconds between two "user online" broadcasts from one instance

@@ -19,7 +19,7 @@ from redis.retry import Retry
 from redis.utils import HIREDIS_AVAILABLE
 
 from mysocial.config import Settings
-from mysocial.core.appkeys import BATCH, REDIS
+from mysocial.core.appkeys import BATCH, JOBS, REDIS
 from mysocial.core.functions import Refused, load
 
 if HIREDIS_AVAILABLE:
@@ -195,16 +195,32 @@ class Batcher:
 _NOT_FOR_CALLBACKS = ("keys", NEVER_DECODE, EMPTY_RESPONSE)
 
 
+async def connect(app: web.Application, settings: Settings) -> None:
+    """The app's Redis clients: REDIS and BATCH on the cache's Redis, JOBS on the queues' (the same
+    Batcher when they are one Redis, so a write and its jobs share one transaction). The function
+    library is loaded into each."""
+    app[REDIS] = async_client(settings.redis_url)
+    await load(app[REDIS])
+    app[BATCH] = Batcher(async_client(settings.redis_url, retries=0))
+    app[JOBS] = app[BATCH]
+    if settings.queue_redis != settings.redis_url:
+        jobs = async_client(settings.queue_redis, retries=0)
+        await load(jobs)
+        app[JOBS] = Batcher(jobs)
+
+
+async def disconnect(app: web.Application) -> None:
+    await app[REDIS].aclose()
+    await app[BATCH].close()
+    if app[JOBS] is not app[BATCH]:
+        await app[JOBS].close()
+
+
 def redis_ctx(settings: Settings):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        client = async_client(settings.redis_url)
-        batched = async_client(settings.redis_url, retries=0)
-        await load(client)
-        app[REDIS] = client
-        app[BATCH] = Batcher(batched)
+        await connect(app, settings)
         yield
-        await client.aclose()
-        await app[BATCH].close()
+        await disconnect(app)
 
     return ctx
 

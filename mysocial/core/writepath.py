@@ -1,5 +1,9 @@
 """The write path: cache entry, pending ledger and persist job in one Redis transaction.
 
+With the queues on a Redis of their own (QUEUE_REDIS_URL), the persist signal and the write's
+jobs go in a second transaction on that Redis, right after the first: a crash between the two
+loses those jobs, not the write (the reconciler persists what the ledger holds).
+
 Every change to a persisted document is recorded in the ledger (`pending`: member `<kind>:<id>`
 -> version; `pending:since`: when it first became pending). Versions come from the library's
 `ledger_mark`: the Redis server's clock in microseconds, forced to grow, so they are monotonic
@@ -14,6 +18,7 @@ idempotent, so what the first attempt did apply is not applied twice.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -21,11 +26,12 @@ from aiohttp import web
 
 import queues
 from mysocial.core import cache, functions, indexes
-from mysocial.core.appkeys import BATCH
+from mysocial.core.appkeys import BATCH, JOBS
 from mysocial.core.errors import ApiError
 from mysocial.core.functions import Refused
 from mysocial.core.reads import Read, finish_all
 
+log = logging.getLogger("mysocial.writepath")
 PENDING = "pending"
 PENDING_SINCE = "pending:since"
 PENDING_DELETES = cache.PENDING_DELETES
@@ -73,20 +79,27 @@ async def commit(
     *,
     enqueue: bool = True,
     extra: Apply | None = None,
+    jobs: Apply | None = None,
     reads: Sequence[Read] = (),
 ) -> list:
     """Write the cache (`apply`), mark the ledger, add the persist job — all in one MULTI/EXEC.
 
-    `extra` adds further jobs (e-mails, notifications) to the same transaction. `reads` ride
-    along after the write and see its result, which saves a round trip. Returns the results of
-    the commands `apply` added, in order, then the reads' values. A refusal that cannot be
-    fixed (the missing document was deleted) stays among the results, as a `Refused`.
+    `extra` adds further cache commands to the same transaction, `jobs` further jobs (e-mails,
+    notifications: only `queues` functions). `reads` ride along after the write and see its
+    result, which saves a round trip. Returns the results of the commands `apply` added, in
+    order, then the reads' values. A refusal that cannot be fixed (the missing document was
+    deleted) stays among the results, as a `Refused`.
     """
     changes = list(changes)
+    together = app[JOBS] is app[BATCH]
+    persisted = [(change.kind, change.id) for change in changes] if enqueue else []
     for attempt in range(ATTEMPTS):
-        results = await _once(app, apply, changes, enqueue, extra, reads)
+        results = await _once(app, apply, changes, persisted if together else [], extra,
+                              jobs if together else None, reads)
         refused = [r for r in results if isinstance(r, Refused) and r.reason in ("missing", "incomplete")]
         if not refused:
+            if not together:
+                await _enqueue(app, persisted, jobs)
             return results
         if attempt == ATTEMPTS - 1:
             raise ApiError(BUSY, 503)
@@ -107,7 +120,23 @@ async def _fix(app: web.Application, refused: list[Refused]) -> bool:
     return found
 
 
-async def _once(app, apply, changes, enqueue, extra, reads) -> list:
+async def _enqueue(app: web.Application, persisted: list[tuple[str, str]], jobs: Apply | None) -> None:
+    """The persist signal and the jobs of a write, on the queues' own Redis."""
+    if not persisted and jobs is None:
+        return
+
+    def queue(pipe) -> None:
+        queues.add_persists(pipe, persisted)
+        if jobs is not None:
+            jobs(pipe)
+
+    try:
+        await app[JOBS].transaction(queue)
+    except Exception:  # answered all the same: the write is in the cache and the ledger
+        log.exception("a write's jobs could not be enqueued; the reconciler will persist it")
+
+
+async def _once(app, apply, changes, persisted, extra, jobs, reads) -> list:
     sizes: list[int] = []
 
     def queue(pipe) -> None:
@@ -117,10 +146,11 @@ async def _once(app, apply, changes, enqueue, extra, reads) -> list:
         sizes.append(len(pipe.command_stack) - start)
         if changes:
             mark(pipe, changes)
-            if enqueue:
-                queues.add_persists(pipe, [(change.kind, change.id) for change in changes])
+        queues.add_persists(pipe, persisted)
         if extra is not None:
             extra(pipe)
+        if jobs is not None:
+            jobs(pipe)
         sizes.append(len(pipe.command_stack) - start)
         for read in reads:
             read.queue(pipe)

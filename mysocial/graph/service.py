@@ -72,7 +72,7 @@ async def follow(app: web.Application, me: dict, target: str) -> None:
     notice = queues.stamp(notice)
     [result] = await commit(app, lambda pipe: cache.follow(pipe, mine, target, at_ms),
                             [Change("follow", edge_id(mine, target)), *_users(mine, target)],
-                            extra=lambda pipe: (queues.notify(pipe, notice), timelines.followed(pipe, mine, target)))
+                            jobs=lambda pipe: (queues.notify(pipe, notice), timelines.followed(pipe, mine, target)))
     if isinstance(_result(result), Refused):
         raise Forbidden("You cannot follow this user")
     if result == 1:
@@ -83,7 +83,7 @@ async def unfollow(app: web.Application, follower: str, followee: str) -> None:
     await _between(app, follower, followee, "You cannot unfollow yourself")
     [result] = await commit(app, lambda pipe: cache.unfollow(pipe, follower, followee, time.time() * 1000),
                             [Change("follow", edge_id(follower, followee), deleted=True), *_users(follower, followee)],
-                            extra=lambda pipe: timelines.unfollowed(pipe, follower, followee))
+                            jobs=lambda pipe: timelines.unfollowed(pipe, follower, followee))
     if _result(result) == 1:
         await _emit_card(app, "remove follower", followee, follower, followee)
 
@@ -95,7 +95,7 @@ async def block(app: web.Application, me: str, other: str) -> None:
         [Change("block", edge_id(me, other)), *_users(me, other),
          # a follow either way may end; a job for an edge that did not exist stores a tombstone
          Change("follow", edge_id(me, other), deleted=True), Change("follow", edge_id(other, me), deleted=True)],
-        extra=lambda pipe: (timelines.unfollowed(pipe, me, other), timelines.unfollowed(pipe, other, me)))
+        jobs=lambda pipe: (timelines.unfollowed(pipe, me, other), timelines.unfollowed(pipe, other, me)))
     result = _result(result)
     if result:
         _, *ended = result

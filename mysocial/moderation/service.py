@@ -250,7 +250,7 @@ async def act(app: web.Application, actor: dict, user_id: str, kind: str, reason
         changes.append(_change("account", user_id, cache.account_key(user_id)))
     if found is not None:
         changes.append(_change("report", found["_id"], cache.report_key(found["_id"])))
-    await commit(app, write, changes, extra=jobs)
+    await commit(app, write, changes, jobs=jobs)
     if state in ("frozen", "suspended"):
         await sessions.end(app, user_id)
     return {"userId": user_id, "state": state or target["state"], "action": kind}

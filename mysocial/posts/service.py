@@ -65,7 +65,7 @@ async def publish(app: web.Application, author: str, data: dict, kind: str | Non
     *_, hidden = await commit(app, lambda pipe: cache.create(pipe, post),
                               [Change("post", post["_id"], (cache.key(post["_id"]),)),
                                Change("user", author, (users.key(author),))],
-                              extra=lambda pipe: timelines.fan_out(pipe, post), reads=[graph.hidden(author)])
+                              jobs=lambda pipe: timelines.fan_out(pipe, post), reads=[graph.hidden(author)])
     await access.emit(app, "add post", post, await access.audience(app, post, hidden))
     return post
 
@@ -121,5 +121,5 @@ async def delete(app: web.Application, me: str, post_id: str) -> None:
     audience = await access.audience(app, post)
     await commit(app, lambda pipe: cache.delete(pipe, post, time.time() * 1000),
                  [Change("post", post_id, (cache.key(post_id),), deleted=True), Change("user", me, (users.key(me),))],
-                 extra=lambda pipe: timelines.fan_out(pipe, post, "remove"))
+                 jobs=lambda pipe: timelines.fan_out(pipe, post, "remove"))
     await access.emit(app, "delete post", post_id, audience)

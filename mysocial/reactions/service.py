@@ -41,7 +41,8 @@ async def _change(app: web.Application, post: dict, user: dict, doc: dict | None
     previous, counts, hidden = await commit(
         app, lambda pipe: cache.react(pipe, post_id, user["username"], doc, time.time() * 1000),
         [Change("reaction", rid, (cache.key(rid),), deleted=doc is None), Change("post", post_id, (posts.key(post_id),))],
-        extra=lambda pipe: (note and queues.notify(pipe, note), doc and trends.interacted(pipe, post_id, user["_id"])),
+        jobs=(lambda pipe: queues.notify(pipe, note)) if note else None,
+        extra=(lambda pipe: trends.interacted(pipe, post_id, user["_id"])) if doc else None,
         reads=[posts.reactions_read(post_id), graph.hidden(post["userId"])])
     if isinstance(previous, Refused):  # the post was deleted meanwhile
         raise NotFound(access.NOT_FOUND)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 import queues
 from mysocial.core import indexes
-from mysocial.core.appkeys import BATCH, SETTINGS
+from mysocial.core.appkeys import BATCH, JOBS, SETTINGS
 from mysocial.core.functions import Refused
 from mysocial.core.reads import read_one
 from mysocial.graph import cache as graph
@@ -44,7 +44,7 @@ async def fan_out(app: web.Application, post_id: str, author: str, score: float,
     else:
         await app[BATCH].run(lambda pipe: cache.remove(pipe, users, post_id))
     if len(batches) > 1:  # once the first batch is done: a retry of this job enqueues them once
-        await app[BATCH].transaction(lambda pipe: [
+        await app[JOBS].transaction(lambda pipe: [
             queues.add_job(pipe, cache.QUEUE, FANOUT, post_id, author, score, op, list(b)) for b in batches[1:]])
     return len(followers)
 

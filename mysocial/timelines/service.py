@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 
 from mysocial.core import indexes
-from mysocial.core.appkeys import BATCH, MONGO
+from mysocial.core.appkeys import BATCH, JOBS, MONGO
 from mysocial.core.functions import Refused
 from mysocial.core.pages import Cursor, place
 from mysocial.core.reads import read_all, read_one
@@ -106,7 +106,7 @@ async def _ask_build(app: web.Application, reader: str) -> None:
     first, _ = await app[BATCH].run(lambda pipe: (pipe.set(cache.queued_key(reader), 1, nx=True, ex=cache.QUEUED_S),
                                                   sessions.mark_active(pipe, reader, now_ms)))
     if first:
-        await app[BATCH].transaction(lambda pipe: cache.rebuild(pipe, reader))
+        await app[JOBS].transaction(lambda pipe: cache.rebuild(pipe, reader))
 
 
 def _bound(raw: str) -> Bound:
