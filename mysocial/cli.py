@@ -86,6 +86,59 @@ def serve(settings: config.Settings) -> None:
     run_api(create_app(settings), settings, f"API listening on {settings.host}:{settings.port} ({settings.env})")
 
 
+def serve_many(settings: config.Settings, count: int) -> int:
+    """`count` API processes on one port (SO_REUSEPORT: the kernel spreads the connections over
+    them), each an instance of its own (`<INSTANCE_NAME>-<n>`: presence is counted per instance)
+    with the same secrets (development generates them once, here). SIGTERM or SIGINT is passed
+    on; when one process ends, the others are stopped, and its exit status is this one's."""
+    import signal
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "NODE_CHANNEL_FD"}
+    env.update(REUSE_PORT="1", PORT=str(settings.port), JWT_SECRET=settings.jwt_secret,
+               SECRET_KEY_ONE=settings.cookie_keys[0])
+    if len(settings.cookie_keys) > 1:
+        env["SECRET_KEY_TWO"] = settings.cookie_keys[1]
+    procs = [subprocess.Popen([sys.executable, "-m", "mysocial", "serve"],
+                              env={**env, "INSTANCE_NAME": f"{settings.instance}-{n}"}) for n in range(count)]
+
+    def stop(signum, _frame) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    _wait_for_port(settings, procs)
+    ready()
+    status = None
+    while status is None:
+        for proc in procs:
+            try:
+                code = proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                continue
+            status = code
+            stop(signal.SIGTERM, None)
+            break
+    for proc in procs:
+        proc.wait()
+    return status
+
+
+def _wait_for_port(settings: config.Settings, procs: list) -> None:
+    import socket
+    import time
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    while all(proc.poll() is None for proc in procs):
+        try:
+            socket.create_connection((host, settings.port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def grant(settings: config.Settings, username: str, role: str) -> tuple[int, str]:
     """Give a user a role through the write path (a worker persists it); (exit status, message)."""
     from mysocial.core.errors import ApiError
@@ -114,6 +167,9 @@ def main(argv: list[str] | None = None) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--port", type=int, help="port to listen on (default: $PORT or 5000)")
+        if name == "serve":
+            p.add_argument("--workers", type=int, default=1,
+                           help="API processes sharing the port (SO_REUSEPORT; default 1)")
         if name == "dashboard":
             p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         if name == "worker":
@@ -146,6 +202,10 @@ def main(argv: list[str] | None = None) -> None:
                        "(MONGO_URL=mongodb://host:27017); `mysocial dev` starts a local one for trying it out\n")
 
     if args.command == "serve":
+        if args.workers < 1:
+            parser.exit(2, "mysocial: --workers must be at least 1\n")
+        if args.workers > 1:
+            sys.exit(serve_many(settings, args.workers))
         serve(settings)
     elif args.command == "worker":
         from queues import QUEUES

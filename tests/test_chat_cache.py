@@ -7,6 +7,7 @@ from bson import ObjectId
 
 from mysocial.chat import store
 from mysocial.core.appkeys import MONGO
+from mysocial.core.mongo import upsert_one
 from tests.chat_helpers import CHAT, call, chat_list, messages, people, send
 from workers.persist import persist
 
@@ -82,8 +83,8 @@ async def test_persist_jobs_are_idempotent_and_version_guarded(client, r, db):
     assert persist("message", msg["_id"]) == "stored"
     stale = {**msg, "reaction": [], "deletedFor": []}
     mongo = client.server.app[MONGO]
-    assert await store.save_message(mongo, msg["_id"], stale, old_version) is False
-    assert await store.save_message(mongo, msg["_id"], None, 2**62) is False, "no tombstone for a message"
+    assert await upsert_one(store.upsert_message(mongo, msg["_id"], stale, old_version)) is False
+    assert store.upsert_message(mongo, msg["_id"], None, 2**62) is None, "no tombstone for a message"
     stored = db["messages"].find_one({"_id": ObjectId(msg["_id"])})
     assert stored["reaction"] == [{"senderName": "Bobby", "type": "sad"}]
     assert db["messages"].count_documents({}) == 1 and db["conversations"].count_documents({}) == 1
