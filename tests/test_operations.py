@@ -142,6 +142,56 @@ async def test_sigterm_finishes_in_flight_request(tmp_path, settings):
         proc.communicate()
 
 
+async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, settings):
+    """`mysocial serve --workers 2`: two processes answer on one port (SO_REUSEPORT), each its own
+    instance with the same secrets (a token from one opens requests on the other); SIGTERM stops both."""
+    import aiohttp
+
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "REDIS_URL": settings.redis_url, "MONGO_URL": settings.mongo_url,
+           "MONGO_DB": settings.mongo_db, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BCRYPT_ROUNDS": "4",
+           "MEDIA_DIR": str(tmp_path / "media"), "INSTANCE_NAME": "box"}
+    env.pop("JWT_SECRET", None)
+    proc = subprocess.Popen([sys.executable, "-m", "mysocial", "serve", "--workers", "2"], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        seen: dict[str, str] = {}
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):  # until both answered
+                try:
+                    async with http.get(f"{url}/instance", headers={"Connection": "close"}) as response:
+                        text = await response.text()
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)  # not listening yet
+                    continue
+                name = text.split("instance ")[1].split(" ")[0]
+                seen[name] = text.rsplit(" ", 1)[1]
+                if len(seen) == 2:
+                    break
+            assert sorted(seen) == ["box-0", "box-1"] and len(set(seen.values())) == 2, seen
+            body = await (await http.post(f"{url}/api/v1/signup", json={
+                "username": "alice", "password": "secret1", "email": "alice@example.com", "avatarColor": "red",
+                "avatarImage": PNG})).json()
+            answered = set()
+            for _ in range(100):
+                async with http.get(f"{url}/api/v1/currentuser", headers={
+                        "Authorization": f"Bearer {body['token']}", "Connection": "close"}) as response:
+                    assert response.status == 200, "a token made by one process opens requests on the other"
+                async with http.get(f"{url}/instance", headers={"Connection": "close"}) as response:
+                    answered.add((await response.text()).split("instance ")[1].split(" ")[0])
+                if len(answered) == 2:
+                    break
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(proc.wait, 60) == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
     """A warm shutdown: the job in progress completes before the worker exits; the next waits."""
     import queues
