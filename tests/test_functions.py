@@ -383,6 +383,22 @@ def test_graph_merge_blocks(r):
 INDEX = ["post:1", "posts:audience", "posts:counts", "posts:images", "posts:videos"]
 
 
+def test_post_encode(r):
+    import orjson
+
+    assert fcall(r, "post_encode", ["post:p1"]) is None, "no hash: nothing made (no partial document)"
+    assert not r.exists("post:p1")
+    r.hset("post:p1", mapping={"_id": '"p1"', "post": '"a \\"quoted\\" text"', "privacy": '"Public"',
+                               "commentsCount": "3", "reactions.like": "2", "takenDown": "false"})
+    assert fcall(r, "post_encode", ["post:p1"]) == 1
+    body = orjson.loads(r.hget("post:p1", "_json"))
+    assert orjson.loads(body + "}") == {"_id": "p1", "post": 'a "quoted" text', "privacy": "Public",
+                                        "takenDown": False}, "every field but the counters, as JSON"
+    r.hset("post:p1", "odd field", '"x"')
+    assert fcall(r, "post_encode", ["post:p1"]) is None and not r.hexists("post:p1", "_json"), \
+        "a field that is not a plain word: no encoding (the readers decode the hash instead)"
+
+
 def test_post_index(r):
     named = {"id": "1", "score": 5, "audience": True, "image": True, "video": False}
     assert fcall(r, "post_index", INDEX, named) is None, "the post is not cached: nothing to list"

@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from mysocial.core.appkeys import MONGO
 from mysocial.core.mongo import upsert_one
+from mysocial.core.redis import from_hash
 from mysocial.core.writepath import PENDING
 from mysocial.posts import cache as posts_cache
 from mysocial.posts import store as posts_store
@@ -301,3 +302,30 @@ async def test_post_worker_is_idempotent_and_version_guarded(client, db, r):
     old = {**created, "post": "v1"}
     assert await upsert_one(posts_store.upsert(client.server.app[MONGO], created["_id"], old, v1)) is False, "an older job cannot overwrite a newer state"
     assert stored(db, created["_id"])["post"] == "v2"
+
+
+async def test_feed_posts_come_from_their_encoded_json_with_the_counters_merged(client, db, r, drain):
+    alice, bob = await users(client, "alice", "bobby")
+    made = await post(client, alice, post='say "hi" ✓', bgColor="#ffffff", feelings="happy")
+    await call(client, "POST", "/post/reaction", bob, json={
+        "userTo": alice.id, "postId": made["_id"], "type": "love", "profilePicture": "", "previousReaction": "",
+        "postReactions": {}})
+    await call(client, "POST", "/post/comment", bob, json={"userTo": alice.id, "postId": made["_id"],
+                                                           "comment": "nice", "profilePicture": ""})
+    assert r.hexists(f"post:{made['_id']}", posts_cache.ENCODED)
+    decoded = posts_cache.unflatten(from_hash(r.hgetall(f"post:{made['_id']}")))
+    [served] = (await feed(client, bob))["posts"]
+    assert served == decoded and served["reactions"]["love"] == 1 and served["commentsCount"] == 1
+    assert posts_cache.ENCODED not in served
+
+    await call(client, "PUT", f"/post/{made['_id']}", alice, json={"post": "edited", "bgColor": "#000000",
+                                                                  "privacy": "Public", "feelings": "sad"})
+    [served] = (await feed(client, bob))["posts"]
+    assert (served["post"], served["feelings"], served["reactions"]["love"]) == ("edited", "sad", 1)
+
+    await drain()
+    assert posts_cache.ENCODED not in stored(db, made["_id"]), "MongoDB keeps the document, not the bytes"
+    r.delete(f"post:{made['_id']}")  # evicted: filled from MongoDB without its bytes, and still served
+    [served] = (await feed(client, bob))["posts"]
+    assert served["post"] == "edited" and served["reactions"]["love"] == 1
+    assert not r.hexists(f"post:{made['_id']}", posts_cache.ENCODED)

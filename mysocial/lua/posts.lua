@@ -135,5 +135,28 @@ local function post_page(keys, argv)
   return {page, total}
 end
 
-register{'post_index', post_index, 'posts_merge', posts_merge}
+-- post_encode(post:<id>) -> 1 | false (no such hash, or a field name that is not a plain word)
+-- The post's wire JSON without its counters (commentsCount, reactions.*), kept in the field
+-- `_json` as a JSON string: every field value is JSON already, so it is '{"<field>":<value>,...'
+-- without the closing brace, to which a read appends the counters (mysocial.posts.cache).
+-- Run after every change of a post's fields, in the same transaction.
+local function post_encode(keys)
+  if redis.call('EXISTS', keys[1]) == 0 then return false end
+  local flat = redis.call('HGETALL', keys[1])
+  local parts = {}
+  for i = 1, #flat, 2 do
+    local field = flat[i]
+    if field ~= '_json' and field ~= 'commentsCount' and string.sub(field, 1, 10) ~= 'reactions.' then
+      if not string.match(field, '^[%w_]+$') then
+        redis.call('HDEL', keys[1], '_json')
+        return false
+      end
+      parts[#parts + 1] = '"' .. field .. '":' .. flat[i + 1]
+    end
+  end
+  redis.call('HSET', keys[1], '_json', cjson.encode('{' .. table.concat(parts, ',')))
+  return 1
+end
+
+register{'post_index', post_index, 'posts_merge', posts_merge, 'post_encode', post_encode}
 register({'post_page', post_page}, true)

@@ -15,12 +15,14 @@ once persisted.
 """
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
 from mysocial.core import cache, functions, indexes, reads
-from mysocial.core.appkeys import MONGO
+from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.cache import ms
 from mysocial.core.functions import Refused
+from mysocial.core.metrics import cache_result
 from mysocial.core.mongo import oid
 from mysocial.core.reads import Read, read_all, read_one
 from mysocial.graph import cache as graph
@@ -36,6 +38,8 @@ LISTS = {"all": ALL, "images": IMAGES, "videos": VIDEOS}
 REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 COMMENTS_COUNT = "commentsCount"
 REACTION_FIELD = "reactions."
+ENCODED = "_json"  # the post's wire JSON without its counters (posts.lua's post_encode)
+COUNTERS = (COMMENTS_COUNT, *(REACTION_FIELD + kind for kind in REACTIONS))
 
 
 def by_user(user_id: str) -> str:
@@ -52,7 +56,7 @@ def flatten(post: dict) -> dict:
 
 
 def unflatten(flat: dict) -> dict:
-    out = {k: v for k, v in flat.items() if not k.startswith(REACTION_FIELD)}
+    out = {k: v for k, v in flat.items() if not k.startswith(REACTION_FIELD) and k != ENCODED}
     out["reactions"] = {kind: int(flat.get(REACTION_FIELD + kind, 0)) for kind in REACTIONS}
     return out
 
@@ -125,6 +129,37 @@ def reactions_read(post_id: str) -> Read:
 
 async def get_many(app: web.Application, ids: list[str]) -> list[dict]:
     return [unflatten(f) for f in await cache.get_many(app, POST, ids)]
+
+
+def _fragment(row: list) -> orjson.Fragment | None:
+    """A post's JSON from its `_json` and its counters (HMGET ENCODED, *COUNTERS), or None."""
+    if any(value is None for value in row):
+        return None
+    comments, *kinds = (value.decode() for value in row[1:])
+    reactions = ",".join(f'"{kind}":{count}' for kind, count in zip(REACTIONS, kinds))
+    return orjson.Fragment(f'{orjson.loads(row[0])},"{COMMENTS_COUNT}":{comments},"reactions":{{{reactions}}}}}')
+
+
+async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], list[orjson.Fragment | dict]]:
+    """The posts for `ids`, in order, as JSON ready to go into an answer (`orjson.Fragment`s): the
+    bytes Redis keeps with the counters merged in, not each field decoded and encoded again. A post
+    without them (filled from MongoDB) is read as a document; deleted ones are dropped. Returns
+    the ids kept and their posts."""
+    if not ids:
+        return [], []
+    rows = await app[BATCH].run(lambda pipe: [pipe.hmget(key(i), ENCODED, *COUNTERS) for i in ids])
+    kept: list[str] = []
+    out: list[orjson.Fragment | dict] = []
+    for post_id, row in zip(ids, rows):
+        made = _fragment(row)
+        if made is None:
+            made = await get(app, post_id)
+        else:
+            cache_result(True)
+        if made is not None:
+            kept.append(post_id)
+            out.append(made)
+    return kept, out
 
 
 def _listing(listing: str) -> tuple[str, dict]:
@@ -212,11 +247,17 @@ def _index(pipe, post: dict, fields: dict, drop: bool = False) -> None:
     functions.call(pipe, "post_index", [key(post["_id"]), AUDIENCE, COUNTS, IMAGES, VIDEOS], named)
 
 
+def _encode(pipe, post_id: str) -> None:
+    functions.call(pipe, "post_encode", [key(post_id)])
+
+
 def create(pipe, post: dict) -> None:
-    """The post, listed, and its author's postsCount moved (results: 1, 1, the new count)."""
+    """The post, listed, and its author's postsCount moved (results: 1, 1, the new count, then 1
+    for its encoded JSON)."""
     cache.add(pipe, POST, flatten(post), ms(post["createdAt"]), [ALL, by_user(post["userId"])])
     _index(pipe, post, post)
     users.count(pipe, post["userId"], "postsCount", 1)
+    _encode(pipe, post["_id"])
 
 
 def update(pipe, post: dict, fields: dict) -> None:
@@ -224,6 +265,8 @@ def update(pipe, post: dict, fields: dict) -> None:
     if fields:
         cache.patch(pipe, POST, post["_id"], flatten(fields))
     _index(pipe, post, fields)
+    if fields:
+        _encode(pipe, post["_id"])
 
 
 def delete(pipe, post: dict, now_ms: float) -> None:

@@ -26,7 +26,7 @@ Media = Callable[[web.Application, dict, dict], Awaitable[dict]]
 
 async def feed(app: web.Application, reader: str, listing: str, page: int, with_total: bool) -> tuple[list, int]:
     ids, total = await cache.page(app, listing, reader, (page - 1) * PAGE_SIZE, PAGE_SIZE, with_total)
-    return await cache.get_many(app, ids), total
+    return (await cache.get_encoded(app, ids))[1], total
 
 
 async def profile_posts(app: web.Application, reader: str, user_id: str, username: str, uid: str) -> tuple[dict, list]:

@@ -16,8 +16,8 @@ routes = web.RouteTableDef()
 async def timeline(request: web.Request, read, message: str) -> web.Response:
     me = security.me(request)["userId"]
     at = pages.cursor(request)
-    found = await read(request.app, me, at)
-    return json_response({"message": message, "posts": found}, headers=pages.link(request, [p["_id"] for p in found], at))
+    ids, found = await read(request.app, me, at)
+    return json_response({"message": message, "posts": found}, headers=pages.link(request, ids, at))
 
 
 @routes.get("/timelines/home")

@@ -20,32 +20,35 @@ from mysocial.sessions import cache as sessions
 from mysocial.timelines import cache, trends
 from mysocial.users import profiles
 
+Page = tuple[list[str], list]  # the posts' ids and the posts (JSON fragments, or documents)
 
 
-async def home(app: web.Application, reader: str, at: Cursor) -> list[dict]:
+async def home(app: web.Application, reader: str, at: Cursor) -> Page:
     index = cache.home_index(reader)
     return await _posts(app, reader, at, "home", cache.home_key(reader), index.marker, {"userId": None})
 
 
-async def public(app: web.Application, reader: str, at: Cursor) -> list[dict]:
+async def public(app: web.Application, reader: str, at: Cursor) -> Page:
     return await _posts(app, reader, at, "public", posts.ALL, posts.INDEX.marker, {"privacy": "Public"})
 
 
-async def everything(app: web.Application, reader: str, at: Cursor) -> list[dict]:
+async def everything(app: web.Application, reader: str, at: Cursor) -> Page:
     return await _posts(app, reader, at, "all", posts.ALL, posts.INDEX.marker, {})
 
 
-async def of_profile(app: web.Application, reader: str, user_id: str, at: Cursor) -> list[dict]:
+async def of_profile(app: web.Application, reader: str, user_id: str, at: Cursor) -> Page:
     await profiles.visible(app, reader, user_id)
     return await _posts(app, reader, at, "all", posts.by_user(user_id), posts.INDEX.marker,
                         {"userId": store.oid(user_id)})
 
 
 async def _posts(app: web.Application, reader: str, at: Cursor, mode: str, list_key: str, marker: str,
-                 listing: dict) -> list[dict]:
+                 listing: dict) -> Page:
     ids, stored = await _page(app, reader, at, mode, list_key, marker, listing)
-    found = await posts.get_many(app, ids)
-    return await _recheck(app, reader, mode, found) if stored else found
+    if not stored:
+        return await posts.get_encoded(app, ids)
+    found = await _recheck(app, reader, mode, await posts.get_many(app, ids))
+    return [p["_id"] for p in found], found
 
 
 async def _recheck(app: web.Application, reader: str, mode: str, found: list[dict]) -> list[dict]:
@@ -65,13 +68,13 @@ async def _recheck(app: web.Application, reader: str, mode: str, found: list[dic
     return [p for p in found if wanted(p)]
 
 
-async def trending(app: web.Application, reader: str, limit: int) -> list[dict]:
+async def trending(app: web.Application, reader: str, limit: int) -> list:
     """The best-ranked trending posts the reader may see (none while the posts lists are rebuilt)."""
     for _ in range(3):
         answer = await read_one(app, cache.page(trends.RANKED, posts.INDEX.marker, cache.floor_key(reader), reader,
                                                 "public", Cursor(limit)))
         if not isinstance(answer, Refused):
-            return await posts.get_many(app, answer[0])
+            return (await posts.get_encoded(app, answer[0]))[1]
         if answer.detail == posts.INDEX.name:
             indexes.in_background(app, posts.INDEX, False)
             return []
