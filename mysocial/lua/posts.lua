@@ -138,7 +138,7 @@ end
 -- post_encode(post:<id>) -> 1 | false (no such hash, or a field name that is not a plain word)
 -- The post's wire JSON without its counters (commentsCount, reactions.*), kept in the field
 -- `_json` as a JSON string: every field value is JSON already, so it is '{"<field>":<value>,...'
--- without the closing brace, to which a read appends the counters (mysocial.posts.cache).
+-- without the closing brace, to which post_json appends the counters.
 -- Run after every change of a post's fields, in the same transaction.
 local function post_encode(keys)
   if redis.call('EXISTS', keys[1]) == 0 then return false end
@@ -159,4 +159,26 @@ local function post_encode(keys)
 end
 
 register{'post_index', post_index, 'posts_merge', posts_merge, 'post_encode', post_encode}
-register({'post_page', post_page}, true)
+-- post_json(post:<id>...; {kinds}) -> per key: the post's wire JSON, or false (no hash, or no `_json`)
+-- What post_encode kept, with the counters (commentsCount, reactions.<kind> for `kinds`) merged in.
+local function post_json(keys, argv)
+  local kinds = args(argv).kinds
+  local fields = {'_json', 'commentsCount'}
+  for _, kind in ipairs(kinds) do fields[#fields + 1] = 'reactions.' .. kind end
+  local out = {}
+  for i, key in ipairs(keys) do
+    local row = redis.call('HMGET', key, unpack(fields))
+    local whole = true
+    for j = 1, #fields do if not row[j] then whole = false end end
+    if whole then
+      local counts = {}
+      for j, kind in ipairs(kinds) do counts[j] = '"' .. kind .. '":' .. row[j + 2] end
+      out[i] = cjson.decode(row[1]) .. ',"commentsCount":' .. row[2] .. ',"reactions":{' .. table.concat(counts, ',') .. '}}'
+    else
+      out[i] = false
+    end
+  end
+  return out
+end
+
+register({'post_page', post_page, 'post_json', post_json}, true)

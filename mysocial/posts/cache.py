@@ -39,7 +39,6 @@ REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 COMMENTS_COUNT = "commentsCount"
 REACTION_FIELD = "reactions."
 ENCODED = "_json"  # the post's wire JSON without its counters (posts.lua's post_encode)
-COUNTERS = (COMMENTS_COUNT, *(REACTION_FIELD + kind for kind in REACTIONS))
 
 
 def by_user(user_id: str) -> str:
@@ -131,15 +130,6 @@ async def get_many(app: web.Application, ids: list[str]) -> list[dict]:
     return [unflatten(f) for f in await cache.get_many(app, POST, ids)]
 
 
-def _fragment(row: list) -> orjson.Fragment | None:
-    """A post's JSON from its `_json` and its counters (HMGET ENCODED, *COUNTERS), or None."""
-    if any(value is None for value in row):
-        return None
-    comments, *kinds = (value.decode() for value in row[1:])
-    reactions = ",".join(f'"{kind}":{count}' for kind, count in zip(REACTIONS, kinds))
-    return orjson.Fragment(f'{orjson.loads(row[0])},"{COMMENTS_COUNT}":{comments},"reactions":{{{reactions}}}}}')
-
-
 async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], list[orjson.Fragment | dict]]:
     """The posts for `ids`, in order, as JSON ready to go into an answer (`orjson.Fragment`s): the
     bytes Redis keeps with the counters merged in, not each field decoded and encoded again. A post
@@ -147,15 +137,13 @@ async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], 
     the ids kept and their posts."""
     if not ids:
         return [], []
-    rows = await app[BATCH].run(lambda pipe: [pipe.hmget(key(i), ENCODED, *COUNTERS) for i in ids])
+    [texts] = await app[BATCH].run(lambda pipe: functions.call(pipe, "post_json", [key(i) for i in ids],
+                                                                {"kinds": REACTIONS}))
+    cache_result(True, sum(1 for text in texts if text))
     kept: list[str] = []
     out: list[orjson.Fragment | dict] = []
-    for post_id, row in zip(ids, rows):
-        made = _fragment(row)
-        if made is None:
-            made = await get(app, post_id)
-        else:
-            cache_result(True)
+    for post_id, text in zip(ids, texts):
+        made = orjson.Fragment(text) if text else await get(app, post_id)
         if made is not None:
             kept.append(post_id)
             out.append(made)
