@@ -11,6 +11,7 @@ cursor id no longer in the index (deleted) is placed by the time its ObjectId ca
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from aiohttp import web
 from bson import ObjectId
@@ -107,6 +108,7 @@ def link(request: web.Request, ids: list[str], at: Cursor) -> dict:
     (what a proxy in front answers on, whatever Host the request came with)."""
     if not ids:
         return {}
-    kept = {k: v for k, v in request.query.items() if k not in BOUNDS}
-    base = URL(request.app[SETTINGS].api_url.rstrip("/") + request.path).with_query(kept).update_query(limit=at.limit)
-    return {"Link": f'<{base.update_query(max_id=ids[-1])}>; rel="next", <{base.update_query(min_id=ids[0])}>; rel="prev"'}
+    kept = {k: v for k, v in request.query.items() if k not in BOUNDS and k != "limit"}
+    base = str(URL(request.app[SETTINGS].api_url.rstrip("/") + request.path).with_query({**kept, "limit": at.limit}))
+    oldest, newest = quote(ids[-1], safe=""), quote(ids[0], safe="")  # hex ids: as they are
+    return {"Link": f'<{base}&max_id={oldest}>; rel="next", <{base}&min_id={newest}>; rel="prev"'}
