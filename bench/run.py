@@ -5,15 +5,14 @@ Phases, on one stack (bench/stack.py):
    ceiling app's items (bench/bare.py);
 2. persist throughput: N create-post requests, then one burst worker thread
    drains the `post` and `user` queues and reports documents/s (workers are
-   not running before);
+   not running before); then keeping up: two worker processes while the API
+   creates posts at full speed for `--keepup` s, the pending ledger sampled;
 3. each route for `--duration` s at `--connections` (after a short warm-up),
    with no workers running, so the API process has its core to itself: the
    ceiling app's three routes (bare aiohttp, one MULTI/EXEC, one pipeline) on
    that same core, the app's own baselines, then the real routes; ratios are
    against the ceiling, and against the app's baseline as a second column;
-4. keeping up: two worker processes while the API creates posts at full
-   speed for `--keepup` s, the pending ledger sampled;
-5. create-post latency with workers running, first with MongoDB as it is,
+4. create-post latency with workers running, first with MongoDB as it is,
    then with every MongoDB write of the workers slowed by `--mongo-delay-ms`.
 """
 from __future__ import annotations
@@ -32,6 +31,7 @@ from bench import fanout, load, scenario
 from bench.fanout import TARGET_P99_MS as FANOUT_P99_MS
 from bench.stack import Stack, cpu_split
 from mysocial.core.writepath import PENDING
+from queues import QUEUES
 
 CEILINGS = ("ceiling JSON", "ceiling write", "ceiling read")  # bench/bare.py: no middleware, one round trip
 # route -> (its ceiling, its baseline through the app's middlewares (bench/app.py), the target ratio to the ceiling)
@@ -135,7 +135,7 @@ def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
     if not world.posts:
         return {"skipped": "no create-post route"}
     r = stack.redis()
-    stack.drain(["post", "user"])
+    stack.drain(list(QUEUES))  # nothing pending before
     stack.start_workers(threads=1, processes=2)
     samples: list[int] = []
     result: dict = {}
@@ -279,13 +279,13 @@ def main(argv: list[str] | None = None) -> None:
         if args.persist_jobs > 0:
             say(f"bench: persist throughput ({args.persist_jobs} posts)...")
             report["persist"] = measure_persist(stack, world, args)
+        if args.keepup > 0:  # before the routes, whose writes would leave a backlog
+            say(f"bench: {args.keepup:g} s of post creation with two worker processes...")
+            report["keepup"] = measure_keepup(stack, world, args)
         for round_ in range(1, args.rounds + 1):
             for name in [r for r in ROUTES if r in wanted]:
                 say(f"bench: {name}" + (f" (round {round_} of {args.rounds})" if args.rounds > 1 else "") + "...")
                 keep_best(report["routes"], name, measure_route(stack, world, name, args))
-        if args.keepup > 0:
-            say(f"bench: {args.keepup:g} s of post creation with two worker processes...")
-            report["keepup"] = measure_keepup(stack, world, args)
         if args.mongo_delay_ms > 0:
             say(f"bench: create post with workers running, MongoDB as is and +{args.mongo_delay_ms:g} ms...")
             report["write_latency"] = measure_slowed(stack, world, args)

@@ -32,11 +32,13 @@ Loader = Callable[[web.Application, str], Awaitable[dict | None]]
 
 @dataclass(frozen=True)
 class Kind:
-    """A persisted document kind: its ledger name, its key prefix and how MongoDB gives one back."""
+    """A persisted document kind: its ledger name, its key prefix, how MongoDB gives one back, and
+    the library function (`finish(<key>)`) to run on a hash once it is filled, if any."""
 
     name: str
     prefix: str
     load: Loader
+    finish: str | None = None
 
     def key(self, doc_id: str) -> str:
         return self.prefix + doc_id
@@ -53,9 +55,9 @@ Filler = Callable[[web.Application, str], Awaitable[bool]]
 FILLERS: dict[str, Filler] = {}
 
 
-def kind(name: str, prefix: str, load: Loader) -> Kind:
+def kind(name: str, prefix: str, load: Loader, finish: str | None = None) -> Kind:
     """Declare a kind (once, at import); `fill_key` fills its hashes by their key prefix."""
-    made = Kind(name, prefix, load)
+    made = Kind(name, prefix, load, finish)
     filler(prefix, lambda app, doc_id: _exists(app, made, doc_id))
     return made
 
@@ -121,8 +123,12 @@ async def _fill(app: web.Application, kind: Kind, doc_id: str) -> dict | None:
     stored = await kind.load(app, doc_id)
     if stored is None:
         return None
-    [outcome] = await app[BATCH].run(lambda pipe: fill_call(pipe, kind, doc_id, to_hash(stored),
-                                                            app[SETTINGS].cache_ttl))
+    def queue(pipe) -> None:
+        fill_call(pipe, kind, doc_id, to_hash(stored), app[SETTINGS].cache_ttl)
+        if kind.finish:
+            functions.call(pipe, kind.finish, [kind.key(doc_id)])
+
+    [outcome, *_] = await app[BATCH].run(queue)
     if outcome == b"gone":
         return None
     if outcome == b"cached":

@@ -154,6 +154,7 @@ local function post_encode(keys)
       parts[#parts + 1] = '"' .. field .. '":' .. flat[i + 1]
     end
   end
+  table.sort(parts)  -- by field name: the same post encodes the same, however its hash was made
   redis.call('HSET', keys[1], '_json', cjson.encode('{' .. table.concat(parts, ',')))
   return 1
 end

@@ -65,7 +65,7 @@ async def _load(app: web.Application, post_id: str) -> dict | None:
     return flatten(post) if post else None
 
 
-POST = cache.kind("post", "post:", _load)
+POST = cache.kind("post", "post:", _load, finish="post_encode")
 key = POST.key
 
 
