@@ -10,7 +10,6 @@ and the event loop never waits on a synchronous Redis call.
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,7 +21,7 @@ from rq.job import Job
 from rq.serializers import DefaultSerializer
 from rq.utils import get_call_string
 
-from mysocial.core import functions
+from mysocial.core import clock, functions
 from mysocial.core.mongo import now_iso
 
 QUEUES = (
@@ -110,17 +109,8 @@ def _new_id() -> str:
     return os.urandom(16).hex()
 
 
-def _stamp(cache: dict = {}) -> str:  # noqa: B006 (one cached second)
-    """Now as RQ writes it (`utcformat`: %Y-%m-%dT%H:%M:%S.%fZ), formatting the second once."""
-    at = time.time()
-    whole = int(at)
-    if cache.get("at") != whole:
-        cache["at"], cache["text"] = whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    return f"{cache['text']}.{int(at % 1 * 1_000_000):06d}Z"
-
-
 def _job_fields(template: _Template, payload: tuple[bytes, str]) -> list:
-    stamp = _stamp()
+    stamp = clock.utc_now(6)  # as RQ's utcformat writes it
     values = {"created_at": stamp, "enqueued_at": stamp, "data": payload[0], "description": payload[1]}
     fields = list(template.fields)
     for i, name in template.slots:

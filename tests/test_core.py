@@ -119,3 +119,17 @@ def test_email_templates_escape_values():
 
     subject, html = render("forgot-password", {"username": "<script>", "resetLink": "http://x/?a=1&b=2"})
     assert "<script>" not in html and "&lt;script&gt;" in html and subject == "Reset your password"
+
+
+def test_utc_now_is_isoformat_with_the_digits_asked():
+    from datetime import datetime, timezone
+
+    from mysocial.core import clock
+
+    before = datetime.now(timezone.utc)
+    millis, micros = clock.utc_now(), clock.utc_now(6)
+    after = datetime.now(timezone.utc)
+    assert len(millis) == 24 and millis.endswith("Z") and len(micros) == 27
+    for text in (millis, micros):
+        at = datetime.fromisoformat(text)
+        assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= at <= after

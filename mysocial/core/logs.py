@@ -16,6 +16,8 @@ from typing import BinaryIO
 
 import orjson
 
+from mysocial.core import clock
+
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "requestId"}
 _make_record = logging.getLogRecordFactory()
@@ -51,13 +53,6 @@ class JsonFormatter(logging.Formatter):
 FLUSH_EVERY = 0.05
 
 
-def _second(now: float, cache: dict = {}) -> str:  # noqa: B006 (one cached second)
-    whole = int(now)
-    if cache.get("at") != whole:
-        cache["at"], cache["text"] = whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    return cache["text"]
-
-
 class AccessLog:
     """Access lines, buffered: the same JSON objects `JsonFormatter` writes (logger
     `mysocial.access`, message `request`), or a text line; off until `configure`d."""
@@ -77,8 +72,7 @@ class AccessLog:
         return self.stream is not None
 
     def write(self, method: str, path: str, route: str, status: int, ms: float, rid: str) -> None:
-        now = time.time()
-        stamp = f"{_second(now)}.{int(now % 1 * 1000):03d}Z"
+        stamp = clock.utc_now()
         if self.json:
             line = orjson.dumps({"time": stamp, "level": "info", "logger": "mysocial.access", "message": "request",
                                  "requestId": rid, "method": method, "path": path, "route": route, "status": status,

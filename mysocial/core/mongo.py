@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
 from mysocial.config import Settings
+from mysocial.core import clock
 from mysocial.core.appkeys import MONGO
 
 _lock = threading.Lock()
@@ -211,7 +212,7 @@ async def count(coll, query: dict) -> int:
 
 
 def now_iso() -> str:
-    return _plain(datetime.now(timezone.utc))
+    return clock.utc_now()
 
 
 def iso(ms: float) -> str:
