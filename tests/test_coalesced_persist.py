@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bson import ObjectId
+from pymongo.errors import ServerSelectionTimeoutError
 from rq import Queue
 
 import queues
@@ -48,7 +49,7 @@ async def test_a_failed_batch_goes_back_for_the_retry(settings, db, r, monkeypat
 
     async def down(upserts):
         calls.append(len(upserts))
-        raise ConnectionError("MongoDB is down")
+        raise ServerSelectionTimeoutError("MongoDB is down")
 
     monkeypatch.setattr(persisting, "upsert_all", down)
     worker = make_worker(settings, ["user"])
@@ -69,3 +70,23 @@ async def test_one_write_of_several_kinds_signals_each_queue_once(client, r, db,
     await drain()
     assert db["users"].find_one({"_id": ObjectId(user_id)})["username"] == "Alice"
     assert r.hlen(PENDING) == 0 and context.get().redis.exists(queues.waiting_key("user")) == 0
+
+
+async def test_a_document_that_cannot_be_stored_does_not_hold_up_the_others(settings, db, r, monkeypatch):
+    ids = await write_users(settings, 6)
+    bad = f"user:{ids[2]}"
+    original = persisting.PERSISTERS["user"]
+    planned = []
+
+    def plan(db_, doc_id, doc, version):
+        planned.append(doc_id)
+        if doc_id == ids[2]:
+            raise ValueError("a document MongoDB cannot take")
+        return original.upsert(db_, doc_id, doc, version)
+
+    monkeypatch.setitem(persisting.PERSISTERS, "user", persisting.Persister(original.state, plan, original.keys))
+    counts = persisting.drain("user")
+    assert ids[2] in planned and counts == {"stored": 5, "failed": 1}
+    assert sorted(str(i) for i in stored_ids(db, ids)) == sorted(i for i in ids if i != ids[2])
+    assert r.hexists(PENDING, bad) and not r.sismember(queues.drain_key("user"), bad), \
+        "left in the ledger for the reconciler, not in the set (where it would fail every batch)"

@@ -330,3 +330,6 @@ async def test_feed_posts_come_from_their_encoded_json_with_the_counters_merged(
     [served] = (await feed(client, bob))["posts"]
     assert served["post"] == "edited" and served["reactions"]["love"] == 1
     assert r.hget(f"post:{made['_id']}", posts_cache.ENCODED) == encoded, "the same bytes, however it was made"
+    r.hdel(f"post:{made['_id']}", posts_cache.ENCODED)  # cached before posts were encoded (an upgrade)
+    [served] = (await feed(client, bob))["posts"]
+    assert served["post"] == "edited" and r.hget(f"post:{made['_id']}", posts_cache.ENCODED) == encoded

@@ -76,9 +76,13 @@ async def test_the_reconciler_reads_the_ledger_and_refills_the_queues(roles, db)
     server = TestServer(create_app(s), host="127.0.0.1")
     await server.start_server()
     try:
-        alice = await signup_at(f"http://127.0.0.1:{server.port}", "alice")
-        for key in keys(r["queue"], "*"):  # every job and drain set lost (the queues' Redis replaced)
-            r["queue"].delete(key)
+        url = f"http://127.0.0.1:{server.port}"
+        r["queue"].flushall()
+        r["queue"].function_flush()  # the queues' Redis replaced: no jobs, no drain sets, no library
+        alice = await signup_at(url, "alice")
+        assert r["queue"].llen("rq:queue:auth") == 1, "the write loaded the library there and enqueued"
+        r["queue"].flushall()
+        r["queue"].function_flush()
         report = maintenance.reconcile(older_than=0)
         assert report["pending"] == report["requeued"] > 0
         assert r["queue"].sismember("persist:drain:user", f"user:{alice['user']['_id']}")

@@ -4,15 +4,31 @@ from __future__ import annotations
 import logging
 import time
 
+import redis
 from rq.registry import FailedJobRegistry
 
 import queues
+from mysocial.core import functions
 from mysocial.core.metrics import RECONCILED_KEY
 from mysocial.core.writepath import PENDING, PENDING_SINCE
 from workers import context
 
 log = logging.getLogger("mysocial.reconcile")
 LOCK = "lock:reconcile"
+
+
+def _enqueue(r, changes: list[tuple[str, str]]) -> None:
+    """The persist signals on the queues' own Redis, loading the library there if it lost it."""
+    for attempt in range(2):
+        try:
+            with r.pipeline(transaction=True) as pipe:
+                queues.add_persists(pipe, changes)
+                pipe.execute()
+            return
+        except redis.ResponseError as exc:
+            if attempt or not functions.missing_library(exc):
+                raise
+            r.function_load(functions.source(), replace=True)
 
 
 def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
@@ -44,9 +60,7 @@ def reconcile(older_than: int | None = None, batch: int = 1000) -> dict:
                 queues.add_persists(pipe, changes)
             pipe.execute()
         if cache is not r:
-            with r.pipeline(transaction=True) as pipe:
-                queues.add_persists(pipe, changes)
-                pipe.execute()
+            _enqueue(r, changes)
         failed = sum(FailedJobRegistry(name, connection=r).count for name in queues.QUEUES)
         report = {"pending": cache.hlen(PENDING), "requeued": requeued, "failed": failed}
         log.info("reconcile: %s", report)

@@ -15,7 +15,9 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+import redis
 from aiohttp import web
+from pymongo.errors import ConnectionFailure
 
 import queues
 from mysocial.auth import cache as auth, store as auth_store
@@ -77,6 +79,7 @@ PERSISTERS: dict[str, Persister] = {
 }
 
 
+UNREACHABLE = (ConnectionFailure, redis.ConnectionError)  # nothing can be stored now: the job is retried
 BATCH_SIZE = 200  # members per bulk store
 MAX_BATCHES = 25  # per drain job: a job stays well inside its timeout; another one takes the rest
 
@@ -131,8 +134,8 @@ async def drain_queue(app: web.Application, queue: str) -> dict[str, int]:
 
     The waiting mark goes first: a write from then on enqueues another job, so nothing added
     while this one works is left without one (two jobs may drain one set together; each member
-    is popped by one). A batch that fails goes back into the set before the error (RQ retries
-    the job); after `MAX_BATCHES` the job hands what is left to a new one.
+    is popped by one). A batch that fails is stored member by member (`_one_by_one`); after
+    `MAX_BATCHES` the job hands what is left to a new one.
     """
     drain = queues.drain_key(queue)
     await app[JOBS].run(lambda pipe: pipe.delete(queues.waiting_key(queue)))
@@ -144,6 +147,11 @@ async def drain_queue(app: web.Application, queue: str) -> dict[str, int]:
         members = [m.decode() for m in popped]
         try:
             outcomes = await store_all(app, members)
+        except UNREACHABLE:
+            await app[JOBS].run(lambda pipe: pipe.sadd(drain, *members))
+            raise
+        except Exception:
+            outcomes = await _one_by_one(app, drain, members)
         except BaseException:
             await app[JOBS].run(lambda pipe: pipe.sadd(drain, *members))
             raise
@@ -151,6 +159,25 @@ async def drain_queue(app: web.Application, queue: str) -> dict[str, int]:
             counts[outcome] = counts.get(outcome, 0) + 1
     await app[JOBS].transaction(lambda pipe: queues.signal(pipe, queue, []))
     return counts
+
+
+async def _one_by_one(app: web.Application, drain: str, members: list[str]) -> list[str]:
+    """A batch that failed, member by member: one document that cannot be stored must not hold up
+    the others. If every one fails (MongoDB down), the batch goes back into the set and the job
+    fails, for RQ to retry; otherwise those that failed stay in the ledger only (logged), for the
+    reconciler to try again later."""
+    outcomes, failed = [], []
+    for n, member in enumerate(members):
+        try:
+            outcomes.extend(await store_all(app, [member]))
+        except Exception as exc:
+            failed.append(member)
+            if isinstance(exc, UNREACHABLE) or len(failed) == len(members):
+                await app[JOBS].run(lambda pipe: pipe.sadd(drain, *members[n:]))
+                raise
+            log.exception("%s could not be stored; it stays pending", member)
+            outcomes.append("failed")
+    return outcomes
 
 
 def drain(queue: str) -> dict[str, int]:

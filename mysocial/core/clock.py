@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import time
 
-_second: list = [None, ""]  # (the second, its text)
+_second: tuple[int, str] = (0, "")  # (the second, its text); replaced whole, so threads never see half
 
 
 def utc_now(digits: int = 3) -> str:
     """`YYYY-MM-DDTHH:MM:SS.fffZ` (UTC), with `digits` decimals (3: milliseconds, 6: microseconds)."""
+    global _second
     now = time.time()
     whole = int(now)
-    if _second[0] != whole:
-        _second[:] = [whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))]
-    return f"{_second[1]}.{int((now - whole) * 10 ** digits):0{digits}d}Z"
+    known = _second
+    if known[0] != whole:
+        known = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{known[1]}.{int((now - whole) * 10 ** digits):0{digits}d}Z"

@@ -56,6 +56,12 @@ class Refused:
         return cls(reason, detail)
 
 
+def missing_library(error: Exception) -> bool:
+    """Whether `error` says the library is not loaded (a Redis replaced or flushed since start):
+    nothing of the call ran, so it can be loaded and the call made again."""
+    return isinstance(error, ResponseError) and "Function not found" in str(error)
+
+
 def call(pipe, name: str, keys: list | tuple, named: dict | None = None, *fields: Any) -> None:
     """Queue FCALL `name` on a pipeline: `named` is the JSON object of named arguments,
     `fields` the field/value pairs of a hash the function stores."""

@@ -51,6 +51,7 @@ class JsonFormatter(logging.Formatter):
 
 
 FLUSH_EVERY = 0.05
+PIPE_BUF = 4096  # the largest write to a pipe that POSIX keeps whole
 
 
 class AccessLog:
@@ -78,7 +79,8 @@ class AccessLog:
                                  "requestId": rid, "method": method, "path": path, "route": route, "status": status,
                                  "ms": ms})
         else:
-            line = f"{stamp} INFO mysocial.access: {method} {path} {status} {ms}ms route={route} id={rid}".encode()
+            shown = orjson.dumps(path).decode()  # quoted and escaped: a path cannot forge a line
+            line = f"{stamp} INFO mysocial.access: {method} {shown} {status} {ms}ms route={route} id={rid}".encode()
         self._lines.append(line)
         try:
             loop = asyncio.get_running_loop()
@@ -94,8 +96,19 @@ class AccessLog:
         if not self._lines or self.stream is None:
             self._lines.clear()
             return
-        data, self._lines = b"\n".join(self._lines) + b"\n", []
-        self.stream.write(data)
+        lines, self._lines = self._lines, []
+        chunk: list[bytes] = []
+        size = 0
+        for line in lines:  # writes of whole lines, at most PIPE_BUF each: processes sharing a pipe
+            if chunk and size + len(line) + 1 > PIPE_BUF:  # (`serve --workers`) never interleave a line
+                self._write(chunk)
+                chunk, size = [], 0
+            chunk.append(line)
+            size += len(line) + 1
+        self._write(chunk)
+
+    def _write(self, lines: list[bytes]) -> None:
+        self.stream.write(b"\n".join(lines) + b"\n")
         self.stream.flush()
 
 

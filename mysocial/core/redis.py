@@ -73,9 +73,12 @@ def sync_client(url: str) -> redis.Redis:
                                 retry_on_error=[redis.ConnectionError])
 
 
+_MORE = object()  # hiredis: not enough data for a whole reply yet (False is a RESP3 reply)
+
+
 def _reader() -> "hiredis.Reader":
     """hiredis's reply reader, error replies as redis-py's exceptions (as redis-py's own parser)."""
-    return hiredis.Reader(replyError=BaseParser.parse_error)
+    return hiredis.Reader(replyError=BaseParser.parse_error, notEnoughData=_MORE)
 
 
 class Wire:
@@ -122,17 +125,22 @@ class Wire:
             setup.append(("AUTH", *credentials))
         if o.get("db"):
             setup.append(("SELECT", o["db"]))
-        if setup:
+        try:
             for reply in await self._exchange(b"".join(hiredis.pack_command(c) for c in setup), len(setup)):
                 if isinstance(reply, Exception):
-                    self.close()
                     raise reply
+        except BaseException:  # the connection's state is unknown: not used again
+            self.close()
+            raise
 
     def _tls_context(self):
         import ssl
 
         o = self._options
-        context = ssl.create_default_context(cafile=o.get("ssl_ca_certs"))
+        context = ssl.create_default_context(cafile=o.get("ssl_ca_certs"), capath=o.get("ssl_ca_path"),
+                                             cadata=o.get("ssl_ca_data"))
+        if o.get("ssl_min_version") is not None:
+            context.minimum_version = o["ssl_min_version"]
         if o.get("ssl_cert_reqs") in ("none", ssl.CERT_NONE):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -147,7 +155,7 @@ class Wire:
         replies = []
         while len(replies) < count:
             reply = self._replies.gets()
-            if reply is False:
+            if reply is _MORE:
                 data = await self._reader.read(65536)
                 if not data:
                     raise redis.ConnectionError("Connection closed by server.")
@@ -213,7 +221,9 @@ class Batcher:
         must not run again, or a transaction would apply twice."""
         self._client = client
         self._wire = Wire(client)
-        self._pack = HiredisPacking(**client.connection_pool.connection_kwargs)
+        options = client.connection_pool.connection_kwargs  # only the encoder's: TLS or unix options are the Wire's
+        self._pack = HiredisPacking(**{k: options[k] for k in ("encoding", "encoding_errors", "decode_responses")
+                                       if k in options})
         self._callbacks = client.response_callbacks
         self._waiting: list[_Waiting] = []
         self._sender: asyncio.Task | None = None
@@ -221,6 +231,10 @@ class Batcher:
     async def close(self) -> None:
         self._wire.close()
         await self._client.aclose()
+
+    async def load_functions(self) -> None:
+        """Load the function library into this Batcher's Redis (one that lost it: replaced, flushed)."""
+        await load(self._client)
 
     async def run(self, queue: Queue) -> list:
         """The replies to the commands `queue` adds to a pipeline."""

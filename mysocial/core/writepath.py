@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+
+import redis
 from typing import Callable, Iterable, Sequence
 
 from aiohttp import web
@@ -130,10 +132,18 @@ async def _enqueue(app: web.Application, persisted: list[tuple[str, str]], jobs:
         if jobs is not None:
             jobs(pipe)
 
-    try:
-        await app[JOBS].transaction(queue)
-    except Exception:  # answered all the same: the write is in the cache and the ledger
-        log.exception("a write's jobs could not be enqueued; the reconciler will persist it")
+    for attempt in range(2):
+        try:
+            await app[JOBS].transaction(queue)
+            return
+        except redis.ResponseError as exc:
+            if attempt == 0 and functions.missing_library(exc):  # a queues' Redis replaced: no library
+                await app[JOBS].load_functions()
+                continue
+            log.exception("a write's jobs could not be enqueued; the reconciler will persist it")
+        except Exception:  # answered all the same: the write is in the cache and the ledger
+            log.exception("a write's jobs could not be enqueued; the reconciler will persist it")
+        return
 
 
 async def _once(app, apply, changes, persisted, extra, jobs, reads) -> list:

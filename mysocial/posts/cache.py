@@ -130,6 +130,10 @@ async def get_many(app: web.Application, ids: list[str]) -> list[dict]:
     return [unflatten(f) for f in await cache.get_many(app, POST, ids)]
 
 
+def _json_call(pipe, ids: list[str]) -> None:
+    functions.call(pipe, "post_json", [key(i) for i in ids], {"kinds": REACTIONS})
+
+
 async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], list[orjson.Fragment | dict]]:
     """The posts for `ids`, in order, as JSON ready to go into an answer (`orjson.Fragment`s): the
     bytes Redis keeps with the counters merged in, not each field decoded and encoded again. A post
@@ -137,8 +141,12 @@ async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], 
     the ids kept and their posts."""
     if not ids:
         return [], []
-    [texts] = await app[BATCH].run(lambda pipe: functions.call(pipe, "post_json", [key(i) for i in ids],
-                                                                {"kinds": REACTIONS}))
+    [texts] = await app[BATCH].run(lambda pipe: _json_call(pipe, ids))
+    unencoded = [i for i, text in zip(ids, texts) if not text]
+    if unencoded:  # cached before posts were encoded (or not cached): encoded now, in one round trip
+        *_, again = await app[BATCH].run(lambda pipe: ([_encode(pipe, i) for i in unencoded], _json_call(pipe, unencoded)))
+        found = dict(zip(unencoded, again))
+        texts = [text or found[i] for i, text in zip(ids, texts)]
     cache_result(True, sum(1 for text in texts if text))
     kept: list[str] = []
     out: list[orjson.Fragment | dict] = []
