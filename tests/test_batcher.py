@@ -112,3 +112,19 @@ async def test_a_transaction_whose_reply_was_lost_is_not_run_again(settings, r):
     assert r.get("applied") == b"1"
     proxy.close()
     await client.aclose()
+
+
+async def test_a_unix_socket_url_works(tmp_path):
+    from tests.conftest import start_redis
+
+    socket_path = tmp_path / "redis.sock"
+    proc, _ = start_redis(tmp_path, "--unixsocket", str(socket_path))
+    try:
+        client = async_client(f"unix://{socket_path}?db=2", retries=0)
+        batcher = Batcher(client)
+        assert await batcher.transaction(lambda p: (p.set("k", "v"), p.get("k"))) == [True, b"v"]
+        assert redis.Redis(unix_socket_path=str(socket_path), db=2).get("k") == b"v", "SELECT 2 ran"
+        await batcher.close()
+    finally:
+        proc.kill()
+        proc.wait()
