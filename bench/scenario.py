@@ -133,6 +133,13 @@ async def seed_ceiling(url: str) -> None:
         await call(http, url, Request("GET", "/read"))
 
 
+# The ceiling's routes (bench/bare.py) and the app's baselines (bench/app.py); a POST carries a post body.
+BASELINE_PATHS = {
+    "ceiling JSON": ("GET", "/json"), "ceiling write": ("POST", "/write"), "ceiling read": ("GET", "/read"),
+    "bare JSON": ("GET", "/bench/json"), "minimal write": ("POST", "/bench/write"), "minimal read": ("GET", "/bench/read"),
+}
+
+
 def requests_for(world: World, route: str) -> list[Request]:
     users = world.users
     auth = [u.auth for u in users]
@@ -142,18 +149,10 @@ def requests_for(world: World, route: str) -> list[Request]:
         return out
     for n in range(VARIANTS):
         headers = auth[n % len(auth)]
-        if route == "ceiling JSON":
-            out.append(Request("GET", "/json", headers))
-        elif route == "ceiling write":
-            out.append(Request.json("POST", "/write", post_body(n), headers))
-        elif route == "ceiling read":
-            out.append(Request("GET", "/read", headers))
-        elif route == "bare JSON":
-            out.append(Request("GET", "/bench/json", headers))
-        elif route == "minimal write":
-            out.append(Request.json("POST", "/bench/write", post_body(n), headers))
-        elif route == "minimal read":
-            out.append(Request("GET", "/bench/read", headers))
+        if route in BASELINE_PATHS:
+            method, path = BASELINE_PATHS[route]
+            out.append(Request.json(method, path, post_body(n), headers) if method == "POST"
+                       else Request(method, path, headers))
         elif route == "create post":
             out.append(create_post(world, n))
         elif route == "add reaction":

@@ -92,11 +92,12 @@ async def test_request_id_in_header_and_json_log(client, monkeypatch):
     assert lines[1]["requestId"] == generated and len(lines) == 2
 
 
-def _serve(tmp_path, settings, port):
+def _serve(tmp_path, settings, port, *args: str, **env: str):
+    """`mysocial serve` (with `args`) in a process of its own, its output piped; `env` on top."""
     env = {**os.environ, "PORT": str(port), "REDIS_URL": settings.redis_url, "MONGO_URL": settings.mongo_url,
            "MONGO_DB": settings.mongo_db, "PYTHONPATH": str(ROOT),
-           "LOG_LEVEL": "INFO", "MEDIA_DIR": str(tmp_path / "media"), "BCRYPT_ROUNDS": "4"}
-    return subprocess.Popen([sys.executable, "-m", "mysocial", "serve"], env=env, cwd=tmp_path,
+           "LOG_LEVEL": "INFO", "MEDIA_DIR": str(tmp_path / "media"), "BCRYPT_ROUNDS": "4", **env}
+    return subprocess.Popen([sys.executable, "-m", "mysocial", "serve", *args], env=env, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -149,12 +150,8 @@ async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, 
     import aiohttp
 
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "REDIS_URL": settings.redis_url, "MONGO_URL": settings.mongo_url,
-           "MONGO_DB": settings.mongo_db, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING", "BCRYPT_ROUNDS": "4",
-           "MEDIA_DIR": str(tmp_path / "media"), "INSTANCE_NAME": "box"}
-    env.pop("JWT_SECRET", None)
-    proc = subprocess.Popen([sys.executable, "-m", "mysocial", "serve", "--workers", "2"], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _serve(tmp_path, settings, port, "--workers", "2", LOG_LEVEL="WARNING", INSTANCE_NAME="box",
+                  JWT_SECRET="")  # development: the secrets are made once, by the parent
     try:
         url = f"http://127.0.0.1:{port}"
         seen: dict[str, str] = {}
@@ -191,7 +188,7 @@ async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, 
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()
 
 
 async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
