@@ -98,13 +98,15 @@ def measure_route(stack: Stack, world: scenario.World, name: str, args) -> dict:
 
 
 def timed(stack: Stack, run, bare: bool = False) -> dict:
-    """The load result plus the serving process's CPU time per request (robust against a busy machine)."""
-    before = stack.api_cpu_seconds(bare)
+    """The load result plus the serving process's and redis-server's CPU time per request (robust
+    against a busy machine)."""
+    before, redis_before = stack.api_cpu_seconds(bare), stack.redis_cpu_seconds()
     result = run()
-    used = stack.api_cpu_seconds(bare) - before
+    used, redis_used = stack.api_cpu_seconds(bare) - before, stack.redis_cpu_seconds() - redis_before
     figures = result.as_dict()
     if used and result.requests:
         figures["api_cpu_us"] = round(used / result.requests * 1e6, 1)
+        figures["redis_cpu_us"] = round(redis_used / result.requests * 1e6, 1)
     return figures
 
 
@@ -214,7 +216,7 @@ def blank(value) -> object:
 
 def table(report: dict) -> str:
     lines = [f"{'route':<15} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us':>7}  {'ceiling':<14} {'ratio':>6}"
-             f" {'cpu r.':>6} {'vs app':>6}  target", "-" * 97]
+             f" {'cpu r.':>6} {'vs app':>6} {'Redis':>6}  target", "-" * 104]
     for name, f in report["routes"].items():
         if "rps" not in f:
             lines.append(f"{name:<15} skipped: {f.get('skipped')}")
@@ -225,13 +227,15 @@ def table(report: dict) -> str:
         errors = f"  ({f['errors']} errors)" if f.get("errors") else ""
         lines.append(f"{name:<15} {f['rps']:>9.0f} {f['p50_ms']:>8.2f} {f['p99_ms']:>8.2f} "
                      f"{blank(f.get('api_cpu_us')):>7}  {blank(f.get('ceiling')):<14} {blank(f.get('ratio')):>6} "
-                     f"{blank(f.get('cpu_ratio')):>6} {blank(f.get('stack_ratio')):>6}  {target}{errors}")
+                     f"{blank(f.get('cpu_ratio')):>6} {blank(f.get('stack_ratio')):>6} {blank(f.get('redis_cpu_us')):>6}  "
+                     f"{target}{errors}")
     lines.append(f"targets: ratio (req/s over the ceiling's, measured in this run) >= the target, and "
                  f"p99 <= {TARGET_P99_MS:g} ms at {report['config']['connections']} connections")
     lines.append("ceilings: bench/bare.py (bare aiohttp, no middleware; one MULTI/EXEC of HSET + ZADD + INCR; one "
                  "pipeline of ZREVRANGE + 10 HGETALL); vs app: over the app's own baseline through its middlewares")
     lines.append("CPU us: the serving process's CPU time per request; cpu r.: the ceiling's CPU per request / "
-                 "the route's (the ratio the process alone would reach on a quiet machine)")
+                 "the route's (the ratio the process alone would reach on a quiet machine); Redis: redis-server's CPU us "
+                 "per request (it shares the other core with wrk)")
     slowed = report.get("write_latency", {})
     if "ratio" in slowed:
         lines.append(

@@ -80,6 +80,7 @@ class Stack:
         self.mongo_db = f"bench_{secrets.token_hex(4)}"
         self.mongo_url = os.environ.get("MONGO_URL") or ""
         self.redis_url = ""
+        self.redis_proc: subprocess.Popen | None = None
         self.mongo_server = None
 
     @property
@@ -124,6 +125,7 @@ class Stack:
         proc = self._spawn([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                             "--dir", str(self.folder)], "redis.log")
         wait_port(port, proc, "redis-server")
+        self.redis_proc = proc
         self.redis_url = f"redis://127.0.0.1:{port}/0"
 
     def start_mongo(self) -> None:
@@ -184,6 +186,9 @@ class Stack:
     def api_cpu_seconds(self, bare: bool = False) -> float:
         """CPU time used so far by the API processes (or by the ceiling app)."""
         return cpu_seconds(self.bare.pid) if bare and self.bare else sum(cpu_seconds(p.pid) for p in self.api_procs)
+
+    def redis_cpu_seconds(self) -> float:
+        return cpu_seconds(self.redis_proc.pid) if self.redis_proc else 0.0
 
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)

@@ -41,7 +41,7 @@ def test_every_function_in_the_library_is_covered_here(r):
     names = {f[b"name"].decode() for f in described}
     assert len(names) > 30
     assert {f[b"name"] for f in described if b"no-writes" in f[b"flags"]} == \
-        {b"post_page", b"cursor_page", b"posts_cursor", b"post_json"}, "read-only: may run on a replica"
+        {b"post_page", b"cursor_page", b"posts_cursor"}, "read-only: may run on a replica"
     from tests import test_functions_timelines
 
     tests = [*globals(), *vars(test_functions_timelines)]
@@ -391,26 +391,32 @@ def test_post_encode(r):
     r.hset("post:p1", mapping={"_id": '"p1"', "post": '"a \\"quoted\\" text"', "privacy": '"Public"',
                                "commentsCount": "3", "reactions.like": "2", "takenDown": "false"})
     assert fcall(r, "post_encode", ["post:p1"]) == 1
-    body = orjson.loads(r.hget("post:p1", "_json"))
-    assert orjson.loads(body + "}") == {"_id": "p1", "post": 'a "quoted" text', "privacy": "Public",
-                                        "takenDown": False}, "every field but the counters, as JSON"
+    assert orjson.loads(r.hget("post:p1", "_json")) == {"_id": "p1", "post": 'a "quoted" text', "privacy": "Public",
+                                                       "takenDown": False}, "every field but the counters, as JSON"
     r.hset("post:p1", "odd field", '"x"')
     assert fcall(r, "post_encode", ["post:p1"]) is None and not r.hexists("post:p1", "_json"), \
         "a field that is not a plain word: no encoding (the readers decode the hash instead)"
 
 
-def test_post_json(r):
+def test_post_encode_then_spliced_with_the_counters(r):
     import orjson
 
-    r.hset("post:p1", mapping={"_id": '"p1"', "post": '"hello"', "commentsCount": "3", "reactions.like": "2",
-                               "reactions.sad": "0"})
+    from mysocial.posts.cache import REACTIONS, _SPLICED, spliced
+
+    zeros = {f"reactions.{kind}": "0" for kind in REACTIONS}
+    r.hset("post:p1", mapping={"_id": '"p1"', "post": '"hello"', "commentsCount": "3", **zeros, "reactions.like": "2"})
     fcall(r, "post_encode", ["post:p1"])
     r.hincrby("post:p1", "reactions.like", 5)  # a counter moves after the encoding
-    r.hset("post:p2", mapping={"_id": '"p2"', "commentsCount": "0", "reactions.like": "0", "reactions.sad": "0"})
-    found = fcall(r, "post_json", ["post:p1", "post:p2", "post:p3"], {"kinds": ["like", "sad"]})
+    r.hset("post:p2", mapping={"_id": '"p2"', "commentsCount": "0", **zeros})
+    found = [spliced(r.hmget(k, _SPLICED)) for k in ("post:p1", "post:p2", "post:p3")]
     assert orjson.loads(found[0]) == {"_id": "p1", "post": "hello", "commentsCount": 3,
-                                      "reactions": {"like": 7, "sad": 0}}
+                                      "reactions": {**dict.fromkeys(REACTIONS, 0), "like": 7}}
     assert found[1:] == [None, None], "not encoded, or no hash: the caller decodes the hash"
+    r.hset("post:p1", "_json", orjson.dumps('{"_id":"p1","post":"hello"'))  # an earlier version's form
+    assert spliced(r.hmget("post:p1", _SPLICED)) is None, "an encoding of an earlier version: encoded again"
+    r.hset("post:p1", "_json", '{"_id":"p1"}')
+    r.hdel("post:p1", "reactions.sad")
+    assert spliced(r.hmget("post:p1", _SPLICED)) is None, "a counter missing: decoded from the hash instead"
 
 
 def test_post_index(r):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
 import pytest
 from bson import ObjectId
 
@@ -331,5 +332,8 @@ async def test_feed_posts_come_from_their_encoded_json_with_the_counters_merged(
     assert served["post"] == "edited" and served["reactions"]["love"] == 1
     assert r.hget(f"post:{made['_id']}", posts_cache.ENCODED) == encoded, "the same bytes, however it was made"
     r.hdel(f"post:{made['_id']}", posts_cache.ENCODED)  # cached before posts were encoded (an upgrade)
+    [served] = (await feed(client, bob))["posts"]
+    assert served["post"] == "edited" and r.hget(f"post:{made['_id']}", posts_cache.ENCODED) == encoded
+    r.hset(f"post:{made['_id']}", posts_cache.ENCODED, orjson.dumps(encoded[:-1].decode()))  # an earlier version's form
     [served] = (await feed(client, bob))["posts"]
     assert served["post"] == "edited" and r.hget(f"post:{made['_id']}", posts_cache.ENCODED) == encoded

@@ -101,12 +101,16 @@ local function post_page(keys, argv)
   end
   local reader = a.reader
   local visible, followed, hidden, limited = post_viewer(keys[4], keys[5], keys[6], keys[7], keys[8], reader)
-  local page, taken, seen, start, chunk = {}, 0, 0, 0, math.min(math.max(4 * a.size, 64), 1000)
+  -- The first chunk is what the page needs if nearly all is visible; each next one twice as long.
+  -- Scores only when asked for: formatting them cost Redis more than the range itself.
+  local page, taken, seen, start, chunk = {}, 0, 0, 0, math.min(a.skip + a.size + 8, 1000)
+  local step = a.partial and 2 or 1
   while taken < a.size do
-    local flat = redis.call('ZREVRANGE', keys[1], start, start + chunk - 1, 'WITHSCORES')
+    local flat = a.partial and redis.call('ZREVRANGE', keys[1], start, start + chunk - 1, 'WITHSCORES')
+      or redis.call('ZREVRANGE', keys[1], start, start + chunk - 1)
     if #flat == 0 then break end
     local ids = {}
-    for i = 1, #flat, 2 do ids[#ids + 1] = flat[i] end
+    for i = 1, #flat, step do ids[#ids + 1] = flat[i] end
     local entries = redis.call('HMGET', keys[2], unpack(ids))
     for i, id in ipairs(ids) do
       if taken < a.size and visible(entries[i]) then
@@ -119,6 +123,7 @@ local function post_page(keys, argv)
       end
     end
     start = start + chunk
+    chunk = math.min(2 * chunk, 1000)
   end
   local total = false
   if a.total and not a.partial then
@@ -137,8 +142,8 @@ end
 
 -- post_encode(post:<id>) -> 1 | false (no such hash, or a field name that is not a plain word)
 -- The post's wire JSON without its counters (commentsCount, reactions.*), kept in the field
--- `_json` as a JSON string: every field value is JSON already, so it is '{"<field>":<value>,...'
--- without the closing brace, to which post_json appends the counters.
+-- `_json`: every field value is JSON already, so it is '{"<field>":<value>,...}', itself JSON like
+-- every field of the hash; posts.cache.spliced puts the counters before its closing brace.
 -- Run after every change of a post's fields, in the same transaction.
 local function post_encode(keys)
   if redis.call('EXISTS', keys[1]) == 0 then return false end
@@ -155,31 +160,9 @@ local function post_encode(keys)
     end
   end
   table.sort(parts)  -- by field name: the same post encodes the same, however its hash was made
-  redis.call('HSET', keys[1], '_json', cjson.encode('{' .. table.concat(parts, ',')))
+  redis.call('HSET', keys[1], '_json', '{' .. table.concat(parts, ',') .. '}')
   return 1
 end
 
 register{'post_index', post_index, 'posts_merge', posts_merge, 'post_encode', post_encode}
--- post_json(post:<id>...; {kinds}) -> per key: the post's wire JSON, or false (no hash, or no `_json`)
--- What post_encode kept, with the counters (commentsCount, reactions.<kind> for `kinds`) merged in.
-local function post_json(keys, argv)
-  local kinds = args(argv).kinds
-  local fields = {'_json', 'commentsCount'}
-  for _, kind in ipairs(kinds) do fields[#fields + 1] = 'reactions.' .. kind end
-  local out = {}
-  for i, key in ipairs(keys) do
-    local row = redis.call('HMGET', key, unpack(fields))
-    local whole = true
-    for j = 1, #fields do if not row[j] then whole = false end end
-    if whole then
-      local counts = {}
-      for j, kind in ipairs(kinds) do counts[j] = '"' .. kind .. '":' .. row[j + 2] end
-      out[i] = cjson.decode(row[1]) .. ',"commentsCount":' .. row[2] .. ',"reactions":{' .. table.concat(counts, ',') .. '}}'
-    else
-      out[i] = false
-    end
-  end
-  return out
-end
-
-register({'post_page', post_page, 'post_json', post_json}, true)
+register({'post_page', post_page}, true)

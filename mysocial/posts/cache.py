@@ -130,8 +130,25 @@ async def get_many(app: web.Application, ids: list[str]) -> list[dict]:
     return [unflatten(f) for f in await cache.get_many(app, POST, ids)]
 
 
-def _json_call(pipe, ids: list[str]) -> None:
-    functions.call(pipe, "post_json", [key(i) for i in ids], {"kinds": REACTIONS})
+_SPLICED = (ENCODED, COMMENTS_COUNT, *(REACTION_FIELD + kind for kind in REACTIONS))
+_KIND_LABELS = tuple(f'"{kind}":'.encode() for kind in REACTIONS)
+
+
+def _queue_spliced(pipe, ids: list[str]) -> None:
+    for post_id in ids:
+        pipe.hmget(key(post_id), _SPLICED)
+
+
+def spliced(row: list) -> bytes | None:
+    """A post's wire JSON from its HMGET of `_SPLICED`: what post_encode kept, with the counters put
+    before its closing brace, as bytes (not decoded: in the API, where it costs ~1 µs a post,
+    rather than in a Redis function, where it cost Redis ~6 µs). None when a part is missing, or
+    `_json` is in the JSON-string form of an earlier version (the caller encodes the post again)."""
+    encoded, comments, *counts = row
+    if not encoded or encoded[0] != 0x7B or comments is None or None in counts:  # 0x7B: "{"
+        return None
+    reactions = b",".join(label + count for label, count in zip(_KIND_LABELS, counts))
+    return b"".join((encoded[:-1], b',"commentsCount":', comments, b',"reactions":{', reactions, b"}}"))
 
 
 async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], list[orjson.Fragment | dict]]:
@@ -141,11 +158,11 @@ async def get_encoded(app: web.Application, ids: list[str]) -> tuple[list[str], 
     the ids kept and their posts."""
     if not ids:
         return [], []
-    [texts] = await app[BATCH].run(lambda pipe: _json_call(pipe, ids))
+    texts = [spliced(row) for row in await app[BATCH].run(lambda pipe: _queue_spliced(pipe, ids))]
     unencoded = [i for i, text in zip(ids, texts) if not text]
     if unencoded:  # cached before posts were encoded (or not cached): encoded now, in one round trip
-        *_, again = await app[BATCH].run(lambda pipe: ([_encode(pipe, i) for i in unencoded], _json_call(pipe, unencoded)))
-        found = dict(zip(unencoded, again))
+        replies = await app[BATCH].run(lambda pipe: ([_encode(pipe, i) for i in unencoded], _queue_spliced(pipe, unencoded)))
+        found = dict(zip(unencoded, map(spliced, replies[len(unencoded):])))
         texts = [text or found[i] for i, text in zip(ids, texts)]
     cache_result(True, sum(1 for text in texts if text))
     kept: list[str] = []
