@@ -135,8 +135,8 @@ _KIND_LABELS = tuple(f'"{kind}":'.encode() for kind in REACTIONS)
 
 
 def _queue_spliced(pipe, ids: list[str]) -> None:
-    for post_id in ids:
-        pipe.hmget(key(post_id), _SPLICED)
+    for post_id in ids:  # the command itself: redis-py's hmget() re-lists its arguments on every call
+        pipe.execute_command("HMGET", key(post_id), *_SPLICED)
 
 
 def spliced(row: list) -> bytes | None:
