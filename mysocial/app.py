@@ -9,7 +9,7 @@ from mysocial.chat.routes import routes as chat_routes
 from mysocial.comments.routes import routes as comment_routes
 from mysocial import migrate
 from mysocial.config import Settings
-from mysocial.core import indexes, logs, metrics, openapi, realtime, web as middlewares
+from mysocial.core import indexes, logs, metrics, openapi, ratelimit, realtime, web as middlewares
 from mysocial.core.appkeys import MEDIA, SETTINGS
 from mysocial.core.media import make_media, serve_local
 from mysocial.core.mongo import mongo_ctx
@@ -23,7 +23,7 @@ from mysocial.posts.routes import routes as post_routes
 from mysocial.moderation.routes import routes as moderation_routes
 from mysocial.reactions.routes import routes as reaction_routes
 from mysocial.sessions.routes import routes as session_routes
-from mysocial.sessions import guard
+from mysocial.sessions import guard, local as local_sessions
 from mysocial.timelines.routes import routes as timeline_routes
 from mysocial.users.routes import routes as user_routes
 from mysocial.posts import cache as posts
@@ -44,8 +44,10 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[MEDIA] = make_media(settings)
+    app[ratelimit.LEASES] = ratelimit.Leases()
     app.cleanup_ctx.append(redis_ctx(settings))
     app.cleanup_ctx.append(mongo_ctx(settings, on_start=migrate.apply))
+    app.cleanup_ctx.append(local_sessions.copies_ctx)
     app.on_startup.append(indexes.prepare(users.INDEX, posts.INDEX))
     app.on_cleanup.append(indexes.stop_rebuilds)
     app.on_cleanup.append(logs.flush_access)

@@ -223,6 +223,11 @@ def test_ratelimit_count(r):
     assert 0 < r.ttl("rl:a") <= 30
 
 
+def test_ratelimit_reserve(r):
+    assert [fcall(r, "ratelimit_reserve", ["rl:b"], {"window": 30, "by": 4}) for _ in range(3)] == [4, 8, 12]
+    assert 0 < r.ttl("rl:b") <= 30
+
+
 def test_presence_leave(r):
     r.hset("presence:i", mapping={"alice": 2, "bobby": 1})
     assert fcall(r, "presence_leave", ["presence:i"], {"username": "alice"}) == 1

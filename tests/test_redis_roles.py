@@ -57,7 +57,8 @@ async def test_each_role_on_its_own_redis(roles, sockets, db):
         event = await bob_socket.wait_for("add post")
         assert event["_id"] == post_id, "the event crossed the pub/sub Redis"
         assert r["pubsub"].pubsub_numsub(CHANNEL)[0][1] == 1, "the instance's manager listens on the pub/sub Redis"
-        assert r["cache"].pubsub_channels() == [] and r["queue"].pubsub_channels() == []
+        assert r["cache"].pubsub_channels() == [b"sessions:changed"], "only session changes, with their writes"
+        assert r["queue"].pubsub_channels() == []
 
         assert r["cache"].exists(f"post:{post_id}") and r["cache"].hexists(PENDING, f"post:{post_id}")
         assert keys(r["cache"], "rq:*") == [] and keys(r["cache"], "persist:*") == []

@@ -1,8 +1,14 @@
 """Rate limits in Redis: a fixed one-minute window per user (or IP), stricter on auth routes.
 
-A count is one Lua call (INCR, EXPIRE on the first hit) that rides in the request's first
-batched round trip (mysocial.sessions.guard); over the limit the answer is 429 in the
-contract's error shape with `Retry-After`. Sockets are limited per address the same way.
+A strict count (the auth bucket, sockets, reports) is one Lua call per request (INCR, EXPIRE on
+the first hit) that rides in the request's batched round trip (mysocial.sessions.guard). The
+general bucket is charged by lease: an instance reserves a slice of a counter's window at once
+(`ratelimit_reserve`, INCRBY on the shared counter) and grants from it locally, so most requests
+send nothing. Exactness: across all instances no more than the limit is ever granted in a window
+(the slices are disjoint parts of it); a caller spread over N instances may be refused up to
+(N-1) slices early (a slice is 1/32 of the limit, at least 1: small limits stay exact). Over the
+limit the answer is 429 in the contract's error shape with `Retry-After`. Sockets are limited per
+address the same way.
 """
 from __future__ import annotations
 
@@ -24,11 +30,15 @@ MESSAGE = "Too many requests. Please try again later."
 
 
 
+SLICES = 32  # a lease is this share of the limit
+
+
 @dataclass(frozen=True)
 class Limit:
     key: str
     limit: int
     window: int  # the window's number (unix time // WINDOW)
+    lease: int = 1  # how much one reservation takes (1: every request is counted in Redis)
 
 
 def exempt(request: web.Request) -> bool:
@@ -42,30 +52,64 @@ def for_request(request: web.Request, user_id: str | None) -> Limit | None:
     path = request.path
     if request.method == "POST" and (path in STRICT or path.startswith(STRICT_PREFIXES)):
         return limit("auth", f"ip:{request.remote}", settings.auth_rate_limit)
-    return limit("api", f"user:{user_id}" if user_id else f"ip:{request.remote}", settings.rate_limit)
+    return limit("api", f"user:{user_id}" if user_id else f"ip:{request.remote}", settings.rate_limit, leased=True)
 
 
-def limit(bucket: str, who: str, per_minute: int) -> Limit | None:
+def limit(bucket: str, who: str, per_minute: int, leased: bool = False) -> Limit | None:
     if per_minute <= 0:
         return None
     window = int(time.time() // WINDOW)
-    return Limit(f"ratelimit:{bucket}:{who}:{window}", per_minute, window)
+    return Limit(f"ratelimit:{bucket}:{who}:{window}", per_minute, window,
+                 max(1, per_minute // SLICES) if leased else 1)
 
 
-def count(limit: Limit) -> Read:
-    """Charge one to the counter, as a `Read` whose value is the new count."""
+class Leases:
+    """What this instance may still grant of each counter's current window."""
+
+    def __init__(self) -> None:
+        self._window = -1
+        self._left: dict[str, int] = {}
+
+    def take(self, limit: Limit) -> bool:
+        """One granted from the lease, if it has any left."""
+        if limit.window != self._window:
+            self._window, self._left = limit.window, {}
+        left = self._left.get(limit.key, 0)
+        if left <= 0:
+            return False
+        self._left[limit.key] = left - 1
+        return True
+
+    def add(self, limit: Limit, total: int) -> bool:
+        """A reservation brought the counter to `total`: keep what is under the limit, and take one."""
+        granted = min(total, limit.limit) - (total - limit.lease)
+        if granted <= 0:
+            return False
+        if limit.window == self._window:
+            self._left[limit.key] = self._left.get(limit.key, 0) + granted - 1
+        return True
+
+
+LEASES = web.AppKey("ratelimit_leases", Leases)
+
+
+def count(limit: Limit, leases: Leases | None = None) -> Read:
+    """Charge one to the counter, as a `Read` whose value says whether it is within the limit (no
+    command at all when one of `leases` grants it)."""
+    if leases is not None and limit.lease > 1:
+        if leases.take(limit):
+            return plain(lambda pipe: None, 0, lambda replies: True)
+        return plain(lambda pipe: functions.call(pipe, "ratelimit_reserve", [limit.key],
+                                                 {"window": WINDOW + 1, "by": limit.lease}), 1,
+                     lambda replies: leases.add(limit, int(replies[0])))
     # One call (the library's ratelimit_count) instead of INCR + EXPIRE NX: a single command costs
-    # the API about half the CPU of two, and this runs on every request.
+    # the API about half the CPU of two.
     return plain(lambda pipe: functions.call(pipe, "ratelimit_count", [limit.key], {"window": WINDOW + 1}), 1,
-                 lambda replies: int(replies[0]))
+                 lambda replies: int(replies[0]) <= limit.limit)
 
 
-def over(limit: Limit, n: int) -> bool:
-    return n > limit.limit
-
-
-def enforce(limit: Limit, n: int) -> None:
-    """429 with Retry-After when `n` is over the limit."""
-    if over(limit, n):
+def enforce(limit: Limit, allowed: bool) -> None:
+    """429 with Retry-After unless `allowed`."""
+    if not allowed:
         retry_after = max(1, int((limit.window + 1) * WINDOW - time.time()) + 1)
         raise ApiError(MESSAGE, 429, headers={"Retry-After": str(retry_after)})

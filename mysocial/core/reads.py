@@ -36,7 +36,10 @@ async def finish_all(app: web.Application, reads: Sequence[Read], replies: list)
 
 async def read_all(app: web.Application, *reads: Read) -> list:
     """The values of `reads`, in order, from one pipelined round trip (shared with other
-    requests' reads, see `core.redis.Batcher`)."""
+    requests' reads, see `core.redis.Batcher`) — or none, when they need no command."""
+    if not any(read.size for read in reads):
+        return await finish_all(app, reads, [])
+
     def queue(pipe) -> None:
         for read in reads:
             read.queue(pipe)

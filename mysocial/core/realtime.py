@@ -304,7 +304,7 @@ def attach(app: web.Application, settings: Settings, sio: socketio.AsyncServer, 
         token = security.token_from(settings, cookies, header)
         claims, session, counts = await authenticate(app, token, (ratelimit.count(budget),) if budget else (),
                                                      cookie=not header and security.COOKIE in cookies)
-        if budget and ratelimit.over(budget, counts[0]):
+        if budget and not counts[0]:
             raise socketio.exceptions.ConnectionRefusedError(ratelimit.MESSAGE)
         if claims is None:
             await sio.save_session(sid, {})

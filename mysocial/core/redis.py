@@ -56,11 +56,12 @@ ASYNC_OPTIONS = {"connection_class": HiredisPacking, "socket_timeout": None, "so
                  "maint_notifications_config": MaintNotificationsConfig(enabled=False)}
 
 
-def async_client(url: str, retries: int = 3) -> aredis.Redis:
+def async_client(url: str, retries: int = 3, name: str | None = None) -> aredis.Redis:
     """`retries` quick retries of a command that met a connection error (Redis restarting).
-    A pooled connection whose Redis restarted is replaced before use either way."""
+    A pooled connection whose Redis restarted is replaced before use either way. `name` is the
+    connections' CLIENT SETNAME."""
     return aredis.Redis.from_url(url, max_connections=256, retry=AsyncRetry(ExponentialBackoff(0.2, 0.005), retries),
-                                 retry_on_error=[redis.ConnectionError], **ASYNC_OPTIONS)
+                                 retry_on_error=[redis.ConnectionError], client_name=name, **ASYNC_OPTIONS)
 
 
 def sync_client(url: str) -> redis.Redis:

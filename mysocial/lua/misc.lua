@@ -8,6 +8,14 @@ local function ratelimit_count(keys, argv)
   return n
 end
 
+-- ratelimit_reserve(counter; {window, by}) -> the count once `by` more are reserved (a lease)
+local function ratelimit_reserve(keys, argv)
+  local a = args(argv)
+  local n = redis.call('INCRBY', keys[1], a.by)
+  if n == a.by then redis.call('EXPIRE', keys[1], a.window) end
+  return n
+end
+
 -- presence_leave(presence:<instance>; {username}) -> the user's sockets left on this instance
 local function presence_leave(keys, argv)
   local a = args(argv)
@@ -43,5 +51,6 @@ local function persist_signal(keys, argv)
   return 1
 end
 
-register{'ratelimit_count', ratelimit_count, 'presence_leave', presence_leave, 'rq_enqueue', rq_enqueue,
+register{'ratelimit_count', ratelimit_count, 'ratelimit_reserve', ratelimit_reserve,
+          'presence_leave', presence_leave, 'rq_enqueue', rq_enqueue,
           'persist_signal', persist_signal}

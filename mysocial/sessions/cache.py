@@ -3,7 +3,8 @@ user agent and address it signed in from, and its refresh tokens' salt and gener
 time (the index `sessions:<userId>`, see mysocial.core.indexes). Documents like any other:
 written through the write path, persisted by a worker, read through from MongoDB after an
 eviction; an ended session is removed (and remembered in `gone:session`), so its tokens are
-refused at once everywhere.
+refused. Every change also publishes the session's id (mysocial.sessions.local: the instances'
+copies).
 
 `active`: every user by when a session of theirs was last used (ms, moved at most every
 TOUCH_EVERY_MS, like `lastUsedAt`): who counts as active (home feeds are kept only for them).
@@ -21,6 +22,7 @@ from mysocial.core.appkeys import MONGO
 from mysocial.core.mongo import iso, now_iso
 from mysocial.core.reads import Read
 from mysocial.sessions import store
+from mysocial.sessions.local import CHANNEL
 
 AGENT_MAX = 300
 TOUCH_EVERY_MS = 5 * 60 * 1000  # lastUsedAt moves at most this often (a write per request would cost)
@@ -83,6 +85,7 @@ def touch(pipe, session: dict, now_ms: int, expires_ms: int | None = None) -> No
     fields = {"lastUsedAt": now_ms} | ({"expiresAt": expires_ms} if expires_ms else {})
     cache.patch(pipe, SESSION, session["_id"], fields)
     mark_active(pipe, session["userId"], now_ms)
+    pipe.publish(CHANNEL, session["_id"])
 
 
 def rotate(pipe, session_id: str, generation: int, now_ms: int, grace_ms: int, expires_ms: int) -> None:
@@ -90,8 +93,10 @@ def rotate(pipe, session_id: str, generation: int, now_ms: int, grace_ms: int, e
     [b'rotated'|b'grace'|b'reused', the generation to answer with])."""
     functions.call(pipe, "session_rotate", [key(session_id)],
                    {"generation": generation, "now": now_ms, "grace_ms": grace_ms, "expires": expires_ms})
+    pipe.publish(CHANNEL, session_id)
 
 
 def remove(pipe, session: dict, now_ms: float) -> None:
     """End it; the result is None if it had ended already."""
     cache.remove(pipe, SESSION, session["_id"], now_ms, of_user(session["userId"]), complete=of_user(session["userId"]))
+    pipe.publish(CHANNEL, session["_id"])

@@ -1,8 +1,11 @@
 """Who is calling, checked once per request and per socket: token, session, rate limit.
 
 A token opens requests only while its session lives (mysocial.sessions.cache): sign-out, a
-password change or a reset ends sessions, and their tokens are refused at once, everywhere.
-The session's read and the rate-limit count share one batched round trip.
+password change or a reset ends sessions, and their tokens are refused at once on the instance
+that ended them and within the change message's delivery on the others (mysocial.sessions.local:
+this instance's copies of sessions, which spare most requests the session's read). The session's
+read, when needed, and the rate limit's, when its lease is spent (mysocial.core.ratelimit), share
+one batched round trip; most requests need neither.
 
 The session cookie renews itself: its token is taken even expired (the cookie is signed, and
 only a live session opens requests), and once under half of TOKEN_TTL is left the answer sets
@@ -21,6 +24,7 @@ from mysocial.core.errors import NotAuthorized
 from mysocial.core.mongo import is_oid
 from mysocial.core.reads import Read, plain, read_all
 from mysocial.sessions import cache, service
+from mysocial.sessions.local import LOCAL
 
 SESSION = web.RequestKey("session", dict)
 RENEWED = web.RequestKey("renewed", str)
@@ -34,8 +38,23 @@ def claims_of(app: web.Application, token: str | None, cookie: bool = False) -> 
 
 
 def session_read(app: web.Application, claims: dict) -> Read:
+    """The session of `claims`: this instance's copy when it has one (no command), else read from
+    Redis and copied."""
     sid = claims.get("sid")
-    return cache.read(app, sid) if is_oid(sid) else _NONE  # no sid: a token from before sessions
+    if not is_oid(sid):  # a token from before sessions
+        return _NONE
+    copies = app[LOCAL]
+    session = copies.get(sid)
+    if session is not None:
+        return plain(lambda pipe: None, 0, lambda replies: session)
+    read, ticket = cache.read(app, sid), copies.reading(sid)
+
+    async def finish(app: web.Application, replies: list) -> dict | None:
+        session = await read.finish(app, replies)
+        copies.store(sid, ticket, session)
+        return session
+
+    return Read(read.queue, read.size, finish)
 
 
 async def opened(app: web.Application, claims: dict, session: dict | None) -> bool:
@@ -80,7 +99,7 @@ async def guard(request: web.Request, handler):
         request[security.AUTH_ERROR] = exc
         claims = None
     limit = ratelimit.for_request(request, claims["userId"] if claims else None)
-    reads = ((ratelimit.count(limit),) if limit else ()) + ((session_read(app, claims),) if claims else ())
+    reads = ((ratelimit.count(limit, app[ratelimit.LEASES]),) if limit else ()) + ((session_read(app, claims),) if claims else ())
     values = await read_all(app, *reads) if reads else []
     if limit:
         ratelimit.enforce(limit, values[0])

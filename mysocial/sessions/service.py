@@ -13,7 +13,7 @@ from mysocial.core.functions import Refused
 from mysocial.core.reads import read_one
 from mysocial.core.security import INVALID
 from mysocial.core.writepath import Change, commit
-from mysocial.sessions import cache, tokens
+from mysocial.sessions import cache, local, tokens
 
 MAX_PER_USER = 10  # signing in once more ends the least recently used
 
@@ -56,9 +56,10 @@ async def refresh(app: web.Application, token: object) -> tuple[dict, int]:
             or not tokens.genuine(settings, session, generation, mac):
         raise NotAuthorized(INVALID)
     expires = now_ms + settings.refresh_ttl * 1000
-    (answer,) = await commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
-                                                            settings.refresh_grace * 1000, expires),
-                             [change(session_id)])
+    answer = (await commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
+                                                          settings.refresh_grace * 1000, expires),
+                           [change(session_id)]))[0]
+    local.forget(app, session_id)
     if isinstance(answer, Refused):  # ended meanwhile
         raise NotAuthorized(INVALID)
     outcome, current = answer[0].decode(), int(answer[1])
@@ -72,11 +73,13 @@ async def renew(app: web.Application, session: dict, now_ms: int) -> None:
     """A cookie session's renewal: it lives REFRESH_TTL from now."""
     expires = now_ms + app[SETTINGS].refresh_ttl * 1000
     await commit(app, lambda pipe: cache.touch(pipe, session, now_ms, expires), [change(session["_id"])])
+    local.forget(app, session["_id"])
 
 
 async def end(app: web.Application, user_id: str, keep: str | None = None, only: str | None = None) -> int:
-    """End the user's sessions — `only` that one, or all but `keep` — refusing their tokens at
-    once and disconnecting their sockets on every instance. Returns how many ended."""
+    """End the user's sessions — `only` that one, or all but `keep` — refusing their tokens (at
+    once here, within the change message's delivery elsewhere: mysocial.sessions.local) and
+    disconnecting their sockets on every instance. Returns how many ended."""
     sessions = [s for s in await cache.of(app, user_id)
                 if s["_id"] != keep and (only is None or s["_id"] == only)]
     if not sessions:
@@ -89,9 +92,12 @@ async def end(app: web.Application, user_id: str, keep: str | None = None, only:
 
     await commit(app, write, [change(s["_id"], ended=True) for s in sessions])
     for session in sessions:
+        local.forget(app, session["_id"])
+    for session in sessions:
         await realtime.disconnect_room(app, realtime.session_room(session["_id"]))
     return len(sessions)
 
 
 async def touch(app: web.Application, session: dict, now_ms: int) -> None:
     await commit(app, lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])
+    local.forget(app, session["_id"])
