@@ -107,6 +107,10 @@ def test_a_copy_read_while_its_session_changed_is_not_kept(monkeypatch):
     assert kept.get("s1") is None, "an ended session is never kept"
     kept.store("s1", kept.reading("s1"), {"_id": "s1"})
     assert kept.get("s1") == {"_id": "s1"}
+    first, second = kept.reading("s2"), kept.reading("s2")
+    kept.store("s2", second, {"_id": "s2"})
+    kept.store("s2", first, {"_id": "s2"})
+    assert kept.get("s2") == {"_id": "s2"}, "of reads under way together, the first back is kept"
     monkeypatch.setattr(local, "MAX_AGE", -1.0)
     assert kept.get("s1") is None, "a copy older than MAX_AGE is read again"
 

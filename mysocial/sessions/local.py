@@ -54,11 +54,13 @@ class Copies:
         return found[0]
 
     def reading(self, session_id: str) -> object:
-        """Before reading `session_id` from Redis: the ticket to `store` what was read."""
-        ticket = object()
-        if len(self._reading) >= MAX_ENTRIES:
-            self._reading.clear()
-        self._reading[session_id] = ticket
+        """Before reading `session_id` from Redis: the ticket to `store` what was read. Reads under
+        way together share one (a new one each would keep every earlier read from storing)."""
+        ticket = self._reading.get(session_id)
+        if ticket is None:
+            if len(self._reading) >= MAX_ENTRIES:
+                self._reading.clear()
+            ticket = self._reading[session_id] = object()
         return ticket
 
     def store(self, session_id: str, ticket: object, session: dict | None) -> None:
