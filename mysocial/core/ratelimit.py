@@ -13,28 +13,24 @@ address the same way.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from aiohttp import web
 
 from mysocial.core import functions
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import ApiError
-from mysocial.core.reads import Read, plain
+from mysocial.core.reads import Read, known, plain
 
 WINDOW = 60
 STRICT = frozenset({"/api/v1/signin", "/api/v1/signup", "/api/v1/forgot-password", "/api/v1/token/refresh"})
 STRICT_PREFIXES = ("/api/v1/reset-password/",)
 EXEMPT_PREFIXES = ("/health", "/metrics", "/socket.io", "/media/")
 MESSAGE = "Too many requests. Please try again later."
-
-
-
 SLICES = 32  # a lease is this share of the limit
 
 
-@dataclass(frozen=True)
-class Limit:
+class Limit(NamedTuple):
     key: str
     limit: int
     window: int  # the window's number (unix time // WINDOW)
@@ -91,6 +87,7 @@ class Leases:
 
 
 LEASES = web.AppKey("ratelimit_leases", Leases)
+_GRANTED = known(True)
 
 
 def count(limit: Limit, leases: Leases | None = None) -> Read:
@@ -98,7 +95,7 @@ def count(limit: Limit, leases: Leases | None = None) -> Read:
     command at all when one of `leases` grants it)."""
     if leases is not None and limit.lease > 1:
         if leases.take(limit):
-            return plain(lambda pipe: None, 0, lambda replies: True)
+            return _GRANTED
         return plain(lambda pipe: functions.call(pipe, "ratelimit_reserve", [limit.key],
                                                  {"window": WINDOW + 1, "by": limit.lease}), 1,
                      lambda replies: leases.add(limit, int(replies[0])))

@@ -22,13 +22,13 @@ from mysocial.core import ratelimit, security
 from mysocial.core.appkeys import SETTINGS
 from mysocial.core.errors import NotAuthorized
 from mysocial.core.mongo import is_oid
-from mysocial.core.reads import Read, plain, read_all
+from mysocial.core.reads import Read, known, read_all
 from mysocial.sessions import cache, service
 from mysocial.sessions.local import LOCAL
 
 SESSION = web.RequestKey("session", dict)
 RENEWED = web.RequestKey("renewed", str)
-_NONE = plain(lambda pipe: None, 0, lambda replies: None)
+_NONE = known(None)
 
 
 def claims_of(app: web.Application, token: str | None, cookie: bool = False) -> dict | None:
@@ -46,7 +46,7 @@ def session_read(app: web.Application, claims: dict) -> Read:
     copies = app[LOCAL]
     session = copies.get(sid)
     if session is not None:
-        return plain(lambda pipe: None, 0, lambda replies: session)
+        return known(session)
     read, ticket = cache.read(app, sid), copies.reading(sid)
 
     async def finish(app: web.Application, replies: list) -> dict | None:
