@@ -2,6 +2,7 @@
 (mysocial.core.ratelimit): fewer round trips, the same answers."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -150,3 +151,19 @@ async def test_one_instance_grants_exactly_the_limit(aiohttp_client, settings, r
     assert statuses == [200] * 64 + [429] * 6
     (counter,) = r.keys(f"ratelimit:api:user:{who.id}:*")
     assert int(r.get(counter)) > 64 and r.ttl(counter) > 0, "the shared counter holds the reservations"
+
+
+async def test_a_burst_reserves_what_it_spends(aiohttp_client, settings, r):
+    client = await aiohttp_client(create_app(settings.with_(rate_limit=3200)))
+    names = iter(f"user{n}" for n in range(10))
+
+    async def run() -> tuple[Member, list[int]]:
+        (who,) = await join(client, next(names))
+        responses = await asyncio.gather(*(client.get("/api/v1/currentuser", headers=who.headers)
+                                           for _ in range(300)))
+        return who, [response.status for response in responses]
+
+    who, statuses = await in_one_window(run)
+    assert statuses == [200] * 300, "300 concurrent requests are far within a limit of 3,200"
+    (counter,) = r.keys(f"ratelimit:api:user:{who.id}:*")
+    assert int(r.get(counter)) <= 3200 // ratelimit.SLICES + 300, "one slice reserved, the rest counted one by one"

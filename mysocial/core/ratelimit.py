@@ -4,7 +4,7 @@ A strict count (the auth bucket, sockets, reports) is one Lua call per request (
 the first hit) that rides in the request's batched round trip (mysocial.sessions.guard). The
 general bucket is charged by lease: an instance reserves a slice of a counter's window at once
 (`ratelimit_reserve`, INCRBY on the shared counter) and grants from it locally, so most requests
-send nothing. Exactness: across all instances no more than the limit is ever granted in a window
+send nothing. One reservation per counter is in flight at a time. Exactness: across all instances no more than the limit is ever granted in a window
 (the slices are disjoint parts of it); a caller spread over N instances may be refused up to
 (N-1) slices early (a slice is 1/32 of the limit, at least 1: small limits stay exact). Over the
 limit the answer is 429 in the contract's error shape with `Retry-After`. Sockets are limited per
@@ -60,30 +60,48 @@ def limit(bucket: str, who: str, per_minute: int, leased: bool = False) -> Limit
 
 
 class Leases:
-    """What this instance may still grant of each counter's current window."""
+    """What this instance may still grant of each counter's current window.
+
+    One reservation per counter is in flight at a time: requests that find the lease spent while
+    one is on its way are counted one by one (a burst that each reserved a slice would reserve
+    many times what it spends, and be refused early)."""
 
     def __init__(self) -> None:
         self._window = -1
         self._left: dict[str, int] = {}
+        self._reserving: set[str] = set()
+
+    def _now(self, window: int) -> None:
+        if window != self._window:
+            self._window, self._left, self._reserving = window, {}, set()
 
     def take(self, limit: Limit) -> bool:
         """One granted from the lease, if it has any left."""
-        if limit.window != self._window:
-            self._window, self._left = limit.window, {}
+        self._now(limit.window)
         left = self._left.get(limit.key, 0)
         if left <= 0:
             return False
         self._left[limit.key] = left - 1
         return True
 
-    def add(self, limit: Limit, total: int) -> bool:
-        """A reservation brought the counter to `total`: keep what is under the limit, and take one."""
-        granted = min(total, limit.limit) - (total - limit.lease)
-        if granted <= 0:
-            return False
-        if limit.window == self._window:
-            self._left[limit.key] = self._left.get(limit.key, 0) + granted - 1
-        return True
+    def reserve(self, limit: Limit) -> int:
+        """How much the next reservation takes: a slice, or 1 while a slice is on its way (a
+        reservation lost to an error holds that until the window ends)."""
+        self._now(limit.window)
+        if limit.key in self._reserving:
+            return 1
+        self._reserving.add(limit.key)
+        return limit.lease
+
+    def add(self, limit: Limit, by: int, total: int) -> bool:
+        """A reservation of `by` brought the counter to `total`: keep what is under the limit, and
+        take one."""
+        granted = min(total, limit.limit) - (total - by)
+        if limit.window == self._window and by == limit.lease:
+            self._reserving.discard(limit.key)
+            if granted > 1:
+                self._left[limit.key] = self._left.get(limit.key, 0) + granted - 1
+        return granted > 0
 
 
 LEASES = web.AppKey("ratelimit_leases", Leases)
@@ -96,9 +114,10 @@ def count(limit: Limit, leases: Leases | None = None) -> Read:
     if leases is not None and limit.lease > 1:
         if leases.take(limit):
             return _GRANTED
+        by = leases.reserve(limit)
         return plain(lambda pipe: functions.call(pipe, "ratelimit_reserve", [limit.key],
-                                                 {"window": WINDOW + 1, "by": limit.lease}), 1,
-                     lambda replies: leases.add(limit, int(replies[0])))
+                                                 {"window": WINDOW + 1, "by": by}), 1,
+                     lambda replies: leases.add(limit, by, int(replies[0])))
     # One call (the library's ratelimit_count) instead of INCR + EXPIRE NX: a single command costs
     # the API about half the CPU of two.
     return plain(lambda pipe: functions.call(pipe, "ratelimit_count", [limit.key], {"window": WINDOW + 1}), 1,
