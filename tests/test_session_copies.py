@@ -78,13 +78,14 @@ async def test_copies_start_empty_after_the_subscription_was_lost(aiohttp_client
     sid = session_of(alice)
     await call(first, "GET", "/currentuser", alice)
     assert copies(first).get(sid) is not None
-    before = copies(first).subscriptions
+    before, lost = copies(first).subscriptions, copies(first).losses
 
     ours = [c for c in r.client_list() if c["name"] == local.CLIENT_NAME]
     assert len(ours) == 2, "each instance has one subscription connection"
     for connection in ours:
         r.client_kill_filter(_id=connection["id"])
     await until(lambda: copies(first).subscriptions > before, "the instance subscribes again", 10)
+    assert copies(first).losses == lost + 1, "the loss was noticed (copies were off), not reconnected over"
     assert copies(first).get(sid) is None, "what may have been missed meanwhile is not served"
     await call(first, "GET", "/currentuser", alice)
     assert copies(first).get(sid) is not None
@@ -109,8 +110,8 @@ def test_a_copy_read_while_its_session_changed_is_not_kept(monkeypatch):
     kept.store("s1", kept.reading("s1"), {"_id": "s1"})
     assert kept.get("s1") == {"_id": "s1"}
     first, second = kept.reading("s2"), kept.reading("s2")
-    kept.store("s2", second, {"_id": "s2"})
     kept.store("s2", first, {"_id": "s2"})
+    kept.store("s2", second, {"_id": "s2"})
     assert kept.get("s2") == {"_id": "s2"}, "of reads under way together, the first back is kept"
     monkeypatch.setattr(local, "MAX_AGE", -1.0)
     assert kept.get("s1") is None, "a copy older than MAX_AGE is read again"
@@ -167,3 +168,14 @@ async def test_a_burst_reserves_what_it_spends(aiohttp_client, settings, r):
     assert statuses == [200] * 300, "300 concurrent requests are far within a limit of 3,200"
     (counter,) = r.keys(f"ratelimit:api:user:{who.id}:*")
     assert int(r.get(counter)) <= 3200 // ratelimit.SLICES + 300, "one slice reserved, the rest counted one by one"
+
+
+def test_a_reservation_that_never_answered_is_given_up(monkeypatch):
+    leases = ratelimit.Leases()
+    limit = ratelimit.limit("api", "user:x", 3200, leased=True)
+    assert leases.reserve(limit) == 100
+    assert leases.reserve(limit) == 1, "while a slice is on its way, requests are counted one by one"
+    monkeypatch.setattr(ratelimit, "RESERVING", 0.0)
+    assert leases.reserve(limit) == 100, "a reservation whose answer never came is not waited on"
+    assert leases.add(limit, 100, 200), "the counter holds both slices: this one is granted whole"
+    assert [leases.take(limit) for _ in range(100)] == [True] * 99 + [False]

@@ -28,6 +28,8 @@ STRICT_PREFIXES = ("/api/v1/reset-password/",)
 EXEMPT_PREFIXES = ("/health", "/metrics", "/socket.io", "/media/")
 MESSAGE = "Too many requests. Please try again later."
 SLICES = 32  # a lease is this share of the limit
+RESERVING = 1.0  # seconds a reservation counts as on its way at most
+MAX_COUNTERS = 100_000  # leases kept per instance (past it they are given up: fewer granted, never more)
 
 
 class Limit(NamedTuple):
@@ -64,16 +66,17 @@ class Leases:
 
     One reservation per counter is in flight at a time: requests that find the lease spent while
     one is on its way are counted one by one (a burst that each reserved a slice would reserve
-    many times what it spends, and be refused early)."""
+    many times what it spends, and be refused early). A reservation whose answer never came (an
+    error) stops counting as on its way after RESERVING seconds."""
 
     def __init__(self) -> None:
         self._window = -1
         self._left: dict[str, int] = {}
-        self._reserving: set[str] = set()
+        self._reserving: dict[str, float] = {}  # counter -> when its reservation was sent
 
     def _now(self, window: int) -> None:
-        if window != self._window:
-            self._window, self._left, self._reserving = window, {}, set()
+        if window != self._window or len(self._left) + len(self._reserving) > MAX_COUNTERS:
+            self._window, self._left, self._reserving = window, {}, {}
 
     def take(self, limit: Limit) -> bool:
         """One granted from the lease, if it has any left."""
@@ -81,16 +84,19 @@ class Leases:
         left = self._left.get(limit.key, 0)
         if left <= 0:
             return False
-        self._left[limit.key] = left - 1
+        if left == 1:
+            del self._left[limit.key]
+        else:
+            self._left[limit.key] = left - 1
         return True
 
     def reserve(self, limit: Limit) -> int:
-        """How much the next reservation takes: a slice, or 1 while a slice is on its way (a
-        reservation lost to an error holds that until the window ends)."""
+        """How much the next reservation takes: a slice, or 1 while a slice is on its way."""
         self._now(limit.window)
-        if limit.key in self._reserving:
+        now = time.monotonic()
+        if now - self._reserving.get(limit.key, -RESERVING) < RESERVING:
             return 1
-        self._reserving.add(limit.key)
+        self._reserving[limit.key] = now
         return limit.lease
 
     def add(self, limit: Limit, by: int, total: int) -> bool:
@@ -98,7 +104,7 @@ class Leases:
         take one."""
         granted = min(total, limit.limit) - (total - by)
         if limit.window == self._window and by == limit.lease:
-            self._reserving.discard(limit.key)
+            self._reserving.pop(limit.key, None)
             if granted > 1:
                 self._left[limit.key] = self._left.get(limit.key, 0) + granted - 1
         return granted > 0

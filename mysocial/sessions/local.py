@@ -27,7 +27,7 @@ from mysocial.core.redis import async_client
 log = logging.getLogger("mysocial.sessions")
 CHANNEL = "sessions:changed"
 MAX_AGE = 2.0  # seconds
-MAX_ENTRIES = 50_000
+MAX_ENTRIES = 10_000  # at MAX_AGE each, room for 5,000 sessions read a second
 RETRY_EVERY = 0.5  # seconds between attempts to subscribe again
 CLIENT_NAME = "mysocial-sessions"
 
@@ -39,8 +39,9 @@ class Copies:
         self.on = False
         self.subscriptions = 0  # confirmed subscriptions so far
         self.dropped = 0  # change messages received so far
+        self.losses = 0  # subscriptions lost so far
         self._copies: dict[str, tuple[dict, float]] = {}
-        self._reading: dict[str, object] = {}
+        self._reading: dict[str, list[float]] = {}
 
     def get(self, session_id: str) -> dict | None:
         if not self.on:
@@ -53,17 +54,18 @@ class Copies:
             return None
         return found[0]
 
-    def reading(self, session_id: str) -> object:
-        """Before reading `session_id` from Redis: the ticket to `store` what was read. Reads under
-        way together share one (a new one each would keep every earlier read from storing)."""
+    def reading(self, session_id: str) -> list[float]:
+        """Before reading `session_id` from Redis: the ticket to `store` what was read (it holds
+        when the first read began: a copy's age counts from there). Reads under way together share
+        one (a new one each would keep every earlier read from storing)."""
         ticket = self._reading.get(session_id)
         if ticket is None:
             if len(self._reading) >= MAX_ENTRIES:
                 self._reading.clear()
-            ticket = self._reading[session_id] = object()
+            ticket = self._reading[session_id] = [time.monotonic()]
         return ticket
 
-    def store(self, session_id: str, ticket: object, session: dict | None) -> None:
+    def store(self, session_id: str, ticket: list[float], session: dict | None) -> None:
         """Keep what was read, unless the session changed (or the subscription failed) meanwhile."""
         if self._reading.get(session_id) is not ticket:
             return
@@ -72,7 +74,7 @@ class Copies:
             return
         if len(self._copies) >= MAX_ENTRIES:
             del self._copies[next(iter(self._copies))]
-        self._copies[session_id] = (session, time.monotonic())
+        self._copies[session_id] = (session, ticket[0])
 
     def drop(self, session_id: str) -> None:
         self._copies.pop(session_id, None)
@@ -84,6 +86,8 @@ class Copies:
         self.on = True
 
     def off(self) -> None:
+        if self.on:
+            self.losses += 1
         self.on = False
         self.clear()
 
@@ -97,12 +101,14 @@ LOCAL = web.AppKey("session_copies", Copies)
 
 async def _follow(app: web.Application, copies: Copies) -> None:
     while True:
-        client = async_client(app[SETTINGS].redis_url, name=CLIENT_NAME)
+        # No retries: redis-py would reconnect and subscribe again in place, and messages sent in
+        # between would be missed while copies were still served.
+        client = async_client(app[SETTINGS].redis_url, retries=0, name=CLIENT_NAME)
         try:
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
                 async for message in pubsub.listen():
-                    if message["type"] == "subscribe":  # also after redis-py reconnected on its own
+                    if message["type"] == "subscribe":
                         copies.subscribed()
                     elif message["type"] == "message":
                         copies.dropped += 1

@@ -56,10 +56,12 @@ async def refresh(app: web.Application, token: object) -> tuple[dict, int]:
             or not tokens.genuine(settings, session, generation, mac):
         raise NotAuthorized(INVALID)
     expires = now_ms + settings.refresh_ttl * 1000
-    answer = (await commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
-                                                          settings.refresh_grace * 1000, expires),
-                           [change(session_id)]))[0]
-    local.forget(app, session_id)
+    try:
+        answer = (await commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
+                                                              settings.refresh_grace * 1000, expires),
+                               [change(session_id)]))[0]
+    finally:  # the change may have landed even when its answer did not
+        local.forget(app, session_id)
     if isinstance(answer, Refused):  # ended meanwhile
         raise NotAuthorized(INVALID)
     outcome, current = answer[0].decode(), int(answer[1])
@@ -72,8 +74,10 @@ async def refresh(app: web.Application, token: object) -> tuple[dict, int]:
 async def renew(app: web.Application, session: dict, now_ms: int) -> None:
     """A cookie session's renewal: it lives REFRESH_TTL from now."""
     expires = now_ms + app[SETTINGS].refresh_ttl * 1000
-    await commit(app, lambda pipe: cache.touch(pipe, session, now_ms, expires), [change(session["_id"])])
-    local.forget(app, session["_id"])
+    try:
+        await commit(app, lambda pipe: cache.touch(pipe, session, now_ms, expires), [change(session["_id"])])
+    finally:
+        local.forget(app, session["_id"])
 
 
 async def end(app: web.Application, user_id: str, keep: str | None = None, only: str | None = None) -> int:
@@ -90,14 +94,18 @@ async def end(app: web.Application, user_id: str, keep: str | None = None, only:
         for session in sessions:
             cache.remove(pipe, session, now_ms)
 
-    await commit(app, write, [change(s["_id"], ended=True) for s in sessions])
-    for session in sessions:
-        local.forget(app, session["_id"])
+    try:
+        await commit(app, write, [change(s["_id"], ended=True) for s in sessions])
+    finally:
+        for session in sessions:
+            local.forget(app, session["_id"])
     for session in sessions:
         await realtime.disconnect_room(app, realtime.session_room(session["_id"]))
     return len(sessions)
 
 
 async def touch(app: web.Application, session: dict, now_ms: int) -> None:
-    await commit(app, lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])
-    local.forget(app, session["_id"])
+    try:
+        await commit(app, lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])
+    finally:
+        local.forget(app, session["_id"])
