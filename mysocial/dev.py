@@ -57,15 +57,14 @@ def start_redis_server(binary: str, folder: Path) -> str:
 
 
 def finish_jobs(workers: list, grace: float = 30) -> None:
-    """Let the worker threads finish the jobs they run before Redis and MongoDB stop. (RQ's
-    `request_stop` is for a worker's own main thread; its flag is what its loop checks.)"""
-    from rq.worker import WorkerStatus
-
-    for worker in workers:
-        worker._stop_requested = True
+    """Let the worker threads finish the jobs they run, and start no other, before Redis and
+    MongoDB stop. Waiting for RQ's BUSY state is not enough: a worker that has just dequeued a
+    job is still IDLE, and would run it against stopped stores."""
     deadline = time.monotonic() + grace
-    while any(w.get_state() == WorkerStatus.BUSY for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    for worker in workers:
+        worker._stop_requested = True  # RQ's request_stop is for a worker's own main thread
+    for worker in workers:
+        worker.running.acquire(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 15) -> None:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -231,3 +232,27 @@ def test_dashboard_requires_login(settings):
     with pytest.raises(config.ConfigError):
         credentials(settings.with_(env="production"), env={})
     assert credentials(settings, env={})[1], "development generates a password"
+
+
+def test_dev_stop_lets_the_job_in_progress_end_and_starts_no_other(settings, r):
+    """`mysocial dev`'s shutdown (finish_jobs, before the embedded stores stop): the job a worker
+    thread runs ends first; a job it dequeues from then on does not run (it would meet stopped
+    stores), even if the worker was still IDLE, between dequeue and start, when the stop came."""
+    from rq import Queue
+
+    from mysocial.dev import finish_jobs
+    from workers.runner import make_worker
+
+    queue = Queue("maintenance", connection=r)
+    worker = make_worker(settings, ["maintenance"])
+    first = queue.enqueue("tests.jobs.signal_then_sleep", "first-started", 0.5)
+    threading.Thread(target=worker.work, kwargs={"logging_level": "WARNING"}, daemon=True).start()
+    assert r.blpop(["first-started"], timeout=30), "the first job never started"
+    finish_jobs([worker])
+    assert first.get_status(refresh=True) == "finished", "the job in progress ended before the stores stop"
+
+    second = queue.enqueue("tests.jobs.signal_then_sleep", "second-started", 0)
+    late = threading.Thread(target=worker.execute_job, args=(second, queue), daemon=True)
+    late.start()  # as the worker's loop would, had it dequeued `second` just before the stop
+    late.join(2)
+    assert late.is_alive() and r.llen("second-started") == 0, "no job starts once stopped"

@@ -13,9 +13,20 @@ from workers import context
 
 
 class ThreadWorker(SimpleWorker):
-    """A SimpleWorker that can live off the main thread (no signals)."""
+    """A SimpleWorker that can live off the main thread (no signals). `running` is held while it
+    runs a job: whoever takes it (mysocial.dev.finish_jobs) waits for the job in progress and
+    keeps any other from starting (one dequeued meanwhile is left to RQ's intermediate-queue
+    cleanup, which puts it back)."""
 
     death_penalty_class = TimerDeathPenalty
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.running = threading.Lock()
+
+    def execute_job(self, job, queue) -> None:
+        with self.running:
+            super().execute_job(job, queue)
 
     def _install_signal_handlers(self):
         if threading.current_thread() is threading.main_thread():
