@@ -133,7 +133,11 @@ async def test_sigterm_finishes_in_flight_request(tmp_path, settings):
         proc.send_signal(signal.SIGTERM)
         writer.write(body[10:])
         await writer.drain()
-        status_line = await asyncio.wait_for(reader.readline(), 30)
+        try:
+            status_line = await asyncio.wait_for(reader.readline(), 30)
+        except TimeoutError:
+            proc.kill()
+            pytest.fail("no answer within 30 s; the server said:\n" + proc.communicate()[0])
         assert b"201" in status_line, status_line
         writer.close()
         assert await asyncio.to_thread(proc.wait, 60) == 0
