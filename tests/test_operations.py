@@ -121,15 +121,12 @@ async def test_sigterm_finishes_in_flight_request(tmp_path, settings):
                            "avatarColor": "red", "avatarImage": PNG}).encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"POST /api/v1/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body[:10])
+                     b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" % len(body)
+                     + body[:10])
         await writer.drain()
-        # Make sure the server has the request before it is told to stop: its health answer on
-        # another connection comes after it accepted ours (one listening socket, accepted in order).
-        r2, w2 = await asyncio.open_connection("127.0.0.1", port)
-        w2.write(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        await w2.drain()
-        assert b"200" in (await r2.readline())
-        w2.close()
+        # The server has the request in hand before it is told to stop: it says so (100 Continue).
+        assert b"100" in await asyncio.wait_for(reader.readline(), 30)
+        assert await reader.readline() == b"\r\n"
         proc.send_signal(signal.SIGTERM)
         writer.write(body[10:])
         await writer.drain()
