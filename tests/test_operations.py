@@ -99,7 +99,17 @@ def _serve(tmp_path, settings, port, *args: str, **env: str):
            "MONGO_DB": settings.mongo_db, "PYTHONPATH": str(ROOT),
            "LOG_LEVEL": "INFO", "MEDIA_DIR": str(tmp_path / "media"), "BCRYPT_ROUNDS": "4", **env}
     return subprocess.Popen([sys.executable, "-m", "mysocial", "serve", *args], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def _kill(proc) -> str:
+    """Kill `proc` and whatever it started (its session's process group); return its output. Its
+    children hold the output pipe, so killing only `proc` would leave them running and the read hanging."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    return proc.communicate()[0]
 
 
 def _wait_listening(proc) -> list[str]:
@@ -133,17 +143,14 @@ async def test_sigterm_finishes_in_flight_request(tmp_path, settings):
         try:
             status_line = await asyncio.wait_for(reader.readline(), 30)
         except TimeoutError:
-            proc.kill()
-            pytest.fail("no answer within 30 s; the server said:\n" + proc.communicate()[0])
+            pytest.fail("no answer within 30 s; the server said:\n" + _kill(proc))
         assert b"201" in status_line, status_line
         writer.close()
         assert await asyncio.to_thread(proc.wait, 60) == 0
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+        _kill(proc)
 
 
 async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, settings):
@@ -153,23 +160,29 @@ async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, 
 
     port = free_port()
     proc = _serve(tmp_path, settings, port, "--workers", "2", LOG_LEVEL="WARNING", INSTANCE_NAME="box",
-                  JWT_SECRET="")  # development: the secrets are made once, by the parent
+                  JWT_SECRET="",  # development: the secrets are made once, by the parent
+                  RATE_LIMIT="100000")  # the polling below is not what this test is about
+    url = f"http://127.0.0.1:{port}"
+
+    async def instance(http) -> tuple[str, str] | None:
+        """(name, process id) of the process that answered `/instance`; None while nothing listens."""
+        try:
+            async with http.get(f"{url}/instance", headers={"Connection": "close"}) as response:
+                text = await response.text()
+        except aiohttp.ClientConnectionError:
+            return None
+        assert response.status == 200 and "instance " in text, (response.status, text)
+        return text.split("instance ")[1].split(" ")[0], text.rsplit(" ", 1)[1]
+
     try:
-        url = f"http://127.0.0.1:{port}"
         seen: dict[str, str] = {}
         async with aiohttp.ClientSession() as http:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:  # until both answer (the second may start later)
-                try:
-                    async with http.get(f"{url}/instance", headers={"Connection": "close"}) as response:
-                        text = await response.text()
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.1)  # not listening yet
-                    continue
-                name = text.split("instance ")[1].split(" ")[0]
-                seen[name] = text.rsplit(" ", 1)[1]
-                if len(seen) == 2:
-                    break
+            while len(seen) < 2 and time.monotonic() < deadline:  # the second may start later
+                if answer := await instance(http):
+                    seen.update([answer])
+                else:
+                    await asyncio.sleep(0.1)
             assert sorted(seen) == ["box-0", "box-1"] and len(set(seen.values())) == 2, seen
             body = await (await http.post(f"{url}/api/v1/signup", json={
                 "username": "alice", "password": "secret1", "email": "alice@example.com", "avatarColor": "red",
@@ -179,8 +192,7 @@ async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, 
                 async with http.get(f"{url}/api/v1/currentuser", headers={
                         "Authorization": f"Bearer {body['token']}", "Connection": "close"}) as response:
                     assert response.status == 200, "a token made by one process opens requests on the other"
-                async with http.get(f"{url}/instance", headers={"Connection": "close"}) as response:
-                    answered.add((await response.text()).split("instance ")[1].split(" ")[0])
+                answered.add((await instance(http))[0])
                 if len(answered) == 2:
                     break
         proc.send_signal(signal.SIGTERM)
@@ -188,9 +200,7 @@ async def test_serve_workers_share_one_port_as_instances_of_their_own(tmp_path, 
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+        _kill(proc)
 
 
 async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
