@@ -218,12 +218,9 @@ def test_cursor_page(r):
 
 # --- core modules ----------------------------------------------------------------
 
-def test_ratelimit_count(r):
-    assert [fcall(r, "ratelimit_count", ["rl:a"], {"window": 30}) for _ in range(3)] == [1, 2, 3]
-    assert 0 < r.ttl("rl:a") <= 30
-
-
 def test_ratelimit_reserve(r):
+    assert [fcall(r, "ratelimit_reserve", ["rl:a"], {"window": 30, "by": 1}) for _ in range(3)] == [1, 2, 3]
+    assert 0 < r.ttl("rl:a") <= 30
     assert [fcall(r, "ratelimit_reserve", ["rl:b"], {"window": 30, "by": 4}) for _ in range(3)] == [4, 8, 12]
     assert 0 < r.ttl("rl:b") <= 30
 

@@ -117,17 +117,14 @@ _GRANTED = known(True)
 def count(limit: Limit, leases: Leases | None = None) -> Read:
     """Charge one to the counter, as a `Read` whose value says whether it is within the limit (no
     command at all when one of `leases` grants it)."""
-    if leases is not None and limit.lease > 1:
-        if leases.take(limit):
-            return _GRANTED
-        by = leases.reserve(limit)
-        return plain(lambda pipe: functions.call(pipe, "ratelimit_reserve", [limit.key],
-                                                 {"window": WINDOW + 1, "by": by}), 1,
-                     lambda replies: leases.add(limit, by, int(replies[0])))
-    # One call (the library's ratelimit_count) instead of INCR + EXPIRE NX: a single command costs
-    # the API about half the CPU of two.
-    return plain(lambda pipe: functions.call(pipe, "ratelimit_count", [limit.key], {"window": WINDOW + 1}), 1,
-                 lambda replies: int(replies[0]) <= limit.limit)
+    leased = leases is not None and limit.lease > 1
+    if leased and leases.take(limit):
+        return _GRANTED
+    by = leases.reserve(limit) if leased else 1
+    answer = (lambda replies: leases.add(limit, by, int(replies[0]))) if leased \
+        else (lambda replies: int(replies[0]) <= limit.limit)
+    return plain(lambda pipe: functions.call(pipe, "ratelimit_reserve", [limit.key],
+                                             {"window": WINDOW + 1, "by": by}), 1, answer)
 
 
 def enforce(limit: Limit, allowed: bool) -> None:

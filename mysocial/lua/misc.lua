@@ -1,14 +1,8 @@
 -- Small functions of core modules: rate limits, presence, RQ's enqueue, the persist drain's signal.
 
--- ratelimit_count(counter; {window}) -> the count (the counter expires with its window)
-local function ratelimit_count(keys, argv)
-  local a = args(argv)
-  local n = redis.call('INCR', keys[1])
-  if n == 1 then redis.call('EXPIRE', keys[1], a.window) end
-  return n
-end
-
--- ratelimit_reserve(counter; {window, by}) -> the count once `by` more are reserved (a lease)
+-- ratelimit_reserve(counter; {window, by}) -> the count once `by` more are counted (one request,
+-- or a lease of many); the counter expires with its window. One call instead of INCRBY + EXPIRE NX:
+-- a single command costs the API about half the CPU of two.
 local function ratelimit_reserve(keys, argv)
   local a = args(argv)
   local n = redis.call('INCRBY', keys[1], a.by)
@@ -51,6 +45,6 @@ local function persist_signal(keys, argv)
   return 1
 end
 
-register{'ratelimit_count', ratelimit_count, 'ratelimit_reserve', ratelimit_reserve,
+register{'ratelimit_reserve', ratelimit_reserve,
           'presence_leave', presence_leave, 'rq_enqueue', rq_enqueue,
           'persist_signal', persist_signal}

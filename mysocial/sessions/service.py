@@ -12,7 +12,7 @@ from mysocial.core.errors import NotAuthorized
 from mysocial.core.functions import Refused
 from mysocial.core.reads import read_one
 from mysocial.core.security import INVALID
-from mysocial.core.writepath import Change, commit
+from mysocial.core.writepath import Apply, Change, commit
 from mysocial.sessions import cache, local, tokens
 
 MAX_PER_USER = 10  # signing in once more ends the least recently used
@@ -20,6 +20,16 @@ MAX_PER_USER = 10  # signing in once more ends the least recently used
 
 def change(session_id: str, ended: bool = False) -> Change:
     return Change("session", session_id, (cache.key(session_id),), deleted=ended)
+
+
+async def _commit(app: web.Application, write: Apply, changes: list[Change]) -> list:
+    """`commit` session changes, then drop this instance's copies of them, even when the commit's
+    answer was lost (the change may have landed)."""
+    try:
+        return await commit(app, write, changes)
+    finally:
+        for changed in changes:
+            local.forget(app, changed.id)
 
 
 def opened(request: web.Request, user_id: str) -> dict:
@@ -56,12 +66,9 @@ async def refresh(app: web.Application, token: object) -> tuple[dict, int]:
             or not tokens.genuine(settings, session, generation, mac):
         raise NotAuthorized(INVALID)
     expires = now_ms + settings.refresh_ttl * 1000
-    try:
-        answer = (await commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
-                                                              settings.refresh_grace * 1000, expires),
-                               [change(session_id)]))[0]
-    finally:  # the change may have landed even when its answer did not
-        local.forget(app, session_id)
+    answer = (await _commit(app, lambda pipe: cache.rotate(pipe, session_id, generation, now_ms,
+                                                           settings.refresh_grace * 1000, expires),
+                            [change(session_id)]))[0]
     if isinstance(answer, Refused):  # ended meanwhile
         raise NotAuthorized(INVALID)
     outcome, current = answer[0].decode(), int(answer[1])
@@ -74,10 +81,7 @@ async def refresh(app: web.Application, token: object) -> tuple[dict, int]:
 async def renew(app: web.Application, session: dict, now_ms: int) -> None:
     """A cookie session's renewal: it lives REFRESH_TTL from now."""
     expires = now_ms + app[SETTINGS].refresh_ttl * 1000
-    try:
-        await commit(app, lambda pipe: cache.touch(pipe, session, now_ms, expires), [change(session["_id"])])
-    finally:
-        local.forget(app, session["_id"])
+    await _commit(app, lambda pipe: cache.touch(pipe, session, now_ms, expires), [change(session["_id"])])
 
 
 async def end(app: web.Application, user_id: str, keep: str | None = None, only: str | None = None) -> int:
@@ -94,18 +98,11 @@ async def end(app: web.Application, user_id: str, keep: str | None = None, only:
         for session in sessions:
             cache.remove(pipe, session, now_ms)
 
-    try:
-        await commit(app, write, [change(s["_id"], ended=True) for s in sessions])
-    finally:
-        for session in sessions:
-            local.forget(app, session["_id"])
+    await _commit(app, write, [change(s["_id"], ended=True) for s in sessions])
     for session in sessions:
         await realtime.disconnect_room(app, realtime.session_room(session["_id"]))
     return len(sessions)
 
 
 async def touch(app: web.Application, session: dict, now_ms: int) -> None:
-    try:
-        await commit(app, lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])
-    finally:
-        local.forget(app, session["_id"])
+    await _commit(app, lambda pipe: cache.touch(pipe, session, now_ms), [change(session["_id"])])
