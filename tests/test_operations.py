@@ -231,6 +231,26 @@ async def test_worker_finishes_current_job_on_sigterm(settings, r, tmp_path):
     assert r.llen("second-started") == 0
 
 
+def test_a_worker_stops_without_waiting_out_its_command_channel_read(settings):
+    """A worker's teardown unsubscribes from its command channel, then stops the thread reading it
+    and waits for it: once unsubscribed, that thread's read waits for a new subscription."""
+    from workers.runner import make_worker
+
+    worker = make_worker(settings, ["maintenance"])
+    worker.subscribe()
+    assert worker.pubsub.subscribed_event.wait(10), "never subscribed"
+    worker.pubsub.unsubscribe()
+    deadline = time.monotonic() + 10
+    while worker.pubsub.subscribed and time.monotonic() < deadline:  # the thread reads the answer
+        time.sleep(0.01)
+    assert not worker.pubsub.subscribed
+    stopping = threading.Thread(target=worker.pubsub_thread.stop, daemon=True)
+    stopping.start()
+    stopping.join(20)
+    assert not stopping.is_alive(), "the channel's read held the stop (RQ lets it wait 60 s)"
+    worker.pubsub.close()
+
+
 def test_dashboard_requires_login(settings):
     from mysocial import config
     from mysocial.dashboard import credentials, make

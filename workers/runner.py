@@ -11,6 +11,8 @@ from mysocial.config import Settings
 from queues import QUEUES
 from workers import context
 
+CHANNEL_WAKE_S = 1.0
+
 
 class ThreadWorker(SimpleWorker):
     """A SimpleWorker that can live off the main thread (no signals). `running` is held while it
@@ -27,6 +29,15 @@ class ThreadWorker(SimpleWorker):
     def execute_job(self, job, queue) -> None:
         with self.running:
             super().execute_job(job, queue)
+
+    def subscribe(self) -> None:
+        """RQ's, but the thread reading the worker's command channel wakes every second: since
+        redis-py 8.2 stopping it waits for its read, which RQ lets block 60 s (a drain, a warm
+        shutdown took up to a minute to end)."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=CHANNEL_WAKE_S, daemon=True, exception_handler=self._pubsub_exception_handler)
 
     def _install_signal_handlers(self):
         if threading.current_thread() is threading.main_thread():
