@@ -488,12 +488,12 @@ def test_post_page(r):
         listed(r, pid, n, audience)
     r.zadd("following:me", {"f": 1})
     r.sadd("blockedby:me", "b")
-    ids, total = fcall(r, "post_page", page_keys("me"), named)
+    ids, total, _, _ = fcall(r, "post_page", page_keys("me"), named)
     assert ids == [b"friend-followers", b"public", b"mine-private"] and total == 3
-    ids, total = fcall(r, "post_page", page_keys("me"), {**named, "skip": 1, "size": 1})
+    ids, total, _, _ = fcall(r, "post_page", page_keys("me"), {**named, "skip": 1, "size": 1})
     assert ids == [b"public"] and total == 3
     r.delete("complete:posts")
-    flat, total = fcall(r, "post_page", page_keys("me"), {**named, "partial": True})
+    flat, total, _, _ = fcall(r, "post_page", page_keys("me"), {**named, "partial": True})
     assert flat == [b"friend-followers", b"2", b"public", b"1", b"mine-private", b"0"] and total is None, \
         "while the posts are rebuilt: what Redis holds, with scores"
 
@@ -508,11 +508,11 @@ def test_post_page__moderation(r):
     r.zadd("following:me", {"f": 1})
     r.zadd("accounts:suspended", {"s": 1})
     r.zadd("accounts:limited", {"l": 1, "f": 1})
-    ids, total = fcall(r, "post_page", page_keys("me"), {"reader": "me", "skip": 0, "size": 10, "total": True})
+    ids, total, _, _ = fcall(r, "post_page", page_keys("me"), {"reader": "me", "skip": 0, "size": 10, "total": True})
     assert ids == [b"plain", b"limited-friend", b"mine-removed"] and total == 3, \
         "taken down: the author's alone; suspended: nobody's; limited: followers only"
     r.set("complete:follows:s", 1)
-    ids, total = fcall(r, "post_page", page_keys("s"), {"reader": "s", "skip": 0, "size": 10, "total": True})
+    ids, total, _, _ = fcall(r, "post_page", page_keys("s"), {"reader": "s", "skip": 0, "size": 10, "total": True})
     assert ids == [b"plain", b"suspended"] and total == 2, "a suspended user still sees their own"
 
 

@@ -95,7 +95,8 @@ READER = ["blocked:r", "blockedby:r", "following:r", "accounts:suspended", "acco
 
 def cursor(r, mode: str = "all", lst: str = "list", **named):
     keys = [lst, "posts:audience", "posts", "complete:list", "home:floor:r", *READER]
-    ids, floor = fcall(r, "posts_cursor", keys, {"reader": "r", "mode": mode, "limit": 3, **named})
+    ids, floor, cut = fcall(r, "posts_cursor", keys, {"reader": "r", "mode": mode, "limit": 3, **named})
+    assert cut is None, "a short list is looked at whole"
     return [i.decode() for i in ids], floor
 
 

@@ -103,12 +103,21 @@ async def ids(app: web.Application, list_key: str, index: indexes.Index, at: Cur
     raise RuntimeError(f"{index.name} kept being incomplete")
 
 
-def link(request: web.Request, ids: list[str], at: Cursor) -> dict:
-    """The `Link` header of a page of `ids` (none for an empty page): absolute URLs under API_URL
-    (what a proxy in front answers on, whatever Host the request came with)."""
-    if not ids:
-        return {}
+def link(request: web.Request, ids: list[str], at: Cursor, cut: str | None = None) -> dict:
+    """The `Link` header of a page of `ids`: absolute URLs under API_URL (what a proxy in front
+    answers on, whatever Host the request came with); none for an empty page, unless the list
+    was `cut` (looked at up to that id): the page goes on past it."""
+    if cut is None:
+        if not ids:
+            return {}
+        oldest, newest = ids[-1], ids[0]
+    elif at.min_id:
+        oldest, newest = ids[-1] if ids else at.min_id, cut
+    else:
+        oldest, newest = cut, ids[0] if ids else at.max_id
     kept = {k: v for k, v in request.query.items() if k not in BOUNDS and k != "limit"}
     base = str(URL(request.app[SETTINGS].api_url.rstrip("/") + request.path).with_query({**kept, "limit": at.limit}))
-    oldest, newest = quote(ids[-1], safe=""), quote(ids[0], safe="")  # hex ids: as they are
-    return {"Link": f'<{base}&max_id={oldest}>; rel="next", <{base}&min_id={newest}>; rel="prev"'}
+    links = [f'<{base}&max_id={quote(oldest, safe="")}>; rel="next"']  # hex ids: as they are
+    if newest:
+        links.append(f'<{base}&min_id={quote(newest, safe="")}>; rel="prev"')
+    return {"Link": ", ".join(links)}

@@ -88,12 +88,15 @@ end
 -- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
 --           following:<reader>, accounts:suspended, accounts:limited, complete:posts,
 --           complete:blocks, complete:follows:<reader>, complete:accounts:suspended,
---           complete:accounts:limited; {reader, skip, size, total, partial})
---   -> {ids, total or false} | REFUSED incomplete
+--           complete:accounts:limited; {reader, skip, size, total, partial, budget, start, seen})
+--   -> {ids, total or false, next start or false, seen} | REFUSED incomplete
 -- The posts of `list` the reader may see (post_viewer), newest first, `skip` then `size`; with
 -- `total`, how many the reader may see in all, from the counts.
 -- With `partial`, while the posts group is being rebuilt: what it holds so far, as id, score,
 -- id, score... and no total.
+-- One call looks at no more than `budget` entries, from rank `start`, `seen` visible ones
+-- before it: a reader who sees few of a long list must not stop Redis while the whole list is
+-- read. When the budget ran out before the page was full, the answer says where to go on.
 local function post_page(keys, argv)
   local a = args(argv)
   for i = a.partial and 10 or 9, 13 do
@@ -103,11 +106,15 @@ local function post_page(keys, argv)
   local visible, followed, hidden, limited = post_viewer(keys[4], keys[5], keys[6], keys[7], keys[8], reader)
   -- The first chunk is what the page needs if nearly all is visible; each next one twice as long.
   -- Scores only when asked for: formatting them cost Redis more than the range itself.
-  local page, taken, seen, start, chunk = {}, 0, 0, 0, math.min(a.skip + a.size + 8, 1000)
-  local step = a.partial and 2 or 1
-  while taken < a.size do
-    local flat = a.partial and redis.call('ZREVRANGE', keys[1], start, start + chunk - 1, 'WITHSCORES')
-      or redis.call('ZREVRANGE', keys[1], start, start + chunk - 1)
+  local seen, start = a.seen or 0, a.start or 0
+  local stop = start + (a.budget or 2000)
+  local page, taken, chunk = {}, 0, math.min(math.max(a.skip - seen, 0) + a.size + 8, 1000)
+  local step, ended = a.partial and 2 or 1, false
+  while taken < a.size and start < stop and not ended do
+    local last = math.min(start + chunk, stop) - 1
+    local flat = a.partial and redis.call('ZREVRANGE', keys[1], start, last, 'WITHSCORES')
+      or redis.call('ZREVRANGE', keys[1], start, last)
+    ended = #flat < step * (last - start + 1)
     if #flat == 0 then break end
     local ids = {}
     for i = 1, #flat, step do ids[#ids + 1] = flat[i] end
@@ -122,9 +129,10 @@ local function post_page(keys, argv)
         end
       end
     end
-    start = start + chunk
+    start = last + 1
     chunk = math.min(2 * chunk, 1000)
   end
+  local resume = taken < a.size and not ended and start or false
   local total = false
   if a.total and not a.partial then
     local function count(field) return tonumber(redis.call('HGET', keys[3], field) or '0') end
@@ -137,7 +145,7 @@ local function post_page(keys, argv)
       if not hidden[u] and u ~= reader then total = total + count(u .. ':Followers') end
     end
   end
-  return {page, total}
+  return {page, total, resume, seen}
 end
 
 -- post_encode(post:<id>) -> 1 | false (no such hash, or a field name that is not a plain word)

@@ -138,13 +138,16 @@ end
 --              mode `home` only), blocked:<reader>, blockedby:<reader>,
 --              following:<reader>, accounts:suspended, accounts:limited, complete:blocks,
 --              complete:follows:<reader>, complete:accounts:suspended,
---              complete:accounts:limited; {reader, mode, limit, max, since, min, max_at, since_at})
---   -> {ids, floor or false} | REFUSED incomplete
+--              complete:accounts:limited; {reader, mode, limit, max, since, min, max_at, since_at,
+--              budget})
+--   -> {ids, floor or false, cut or false} | REFUSED incomplete
 -- One cursor page (mysocial.core.pages) of a post list, newest first, of the posts the reader
 -- may see (post_viewer); mode `home`: only the reader's own and those of accounts they follow;
 -- `public`: only Public posts of authors not limited. A bound no longer listed stands where its
 -- score in `posts` (or `max_at`, `since_at`) puts it. `floor` ("<score> <id>"): below it the list
--- is not complete (a trimmed home feed): the caller reads on in MongoDB.
+-- is not complete (a trimmed home feed): the caller reads on in MongoDB. No more than `budget`
+-- entries are looked at (a reader who sees few of a long list must not stop Redis while all of
+-- it is read): `cut` is the last one looked at when the budget ran out before the page was full.
 local function posts_cursor(keys, argv)
   local a = args(argv)
   for _, i in ipairs({4, 11, 12, 13, 14}) do
@@ -175,27 +178,29 @@ local function posts_cursor(keys, argv)
   if given(a.max) then local _, after = position(a.max, a.max_at); lo = after end
   local after = given(a.min) and a.min or (given(a.since) and a.since or nil)
   if after then local before = position(after, a.since_at); hi = math.min(hi, before - 1) end
-  local page = {}
+  local page, left, cut = {}, a.budget or 2000, false
   local step, chunk = given(a.min) and -1 or 1, math.min(math.max(4 * a.limit, 64), 1000)
   local at = step == 1 and lo or hi
-  while #page < a.limit and at >= lo and at <= hi do
-    local first = math.max(lo, math.min(at, at + step * (chunk - 1)))
-    local last = math.min(hi, math.max(at, at + step * (chunk - 1)))
+  while #page < a.limit and at >= lo and at <= hi and left > 0 do
+    local size = math.min(chunk, left)
+    local first = math.max(lo, math.min(at, at + step * (size - 1)))
+    local last = math.min(hi, math.max(at, at + step * (size - 1)))
     local ids = redis.call('ZREVRANGE', list, first, last)
-    if #ids == 0 then break end
+    if #ids == 0 then cut = false break end
     local entries = redis.call('HMGET', keys[2], unpack(ids))
     local from, to = 1, #ids
     if step == -1 then from, to = #ids, 1 end
     for i = from, to, step do
       if #page < a.limit and wanted(entries[i]) then page[#page + 1] = ids[i] end
     end
-    at = at + step * chunk
+    left, at, cut = left - #ids, at + step * size, ids[to]
   end
+  if #page == a.limit or at < lo or at > hi then cut = false end
   if step == -1 then
     local n = #page
     for i = 1, math.floor(n / 2) do page[i], page[n - i + 1] = page[n - i + 1], page[i] end
   end
-  return {page, a.mode == 'home' and redis.call('GET', keys[5]) or false}
+  return {page, a.mode == 'home' and redis.call('GET', keys[5]) or false, cut}
 end
 
 register{'home_add', home_add, 'home_merge', home_merge, 'home_unmerge', home_unmerge, 'home_remove', home_remove,

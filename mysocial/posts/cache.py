@@ -182,24 +182,48 @@ def _listing(listing: str) -> tuple[str, dict]:
     return listing, {"userId": oid(listing.removeprefix("posts:user:"))}
 
 
-def _page_read(list_key: str, reader: str, skip: int, size: int, with_total: bool, partial: bool = False) -> Read:
+SCAN_STEP = 2_000  # list entries one call of the library's page functions looks at (~2 ms of Redis)
+SCAN_MAX = 10_000  # ... and one request in all: numbered pages reach the newest this many of a list
+
+
+def _page_read(list_key: str, reader: str, skip: int, size: int, with_total: bool, partial: bool = False,
+               start: int = 0, seen: int = 0) -> Read:
     keys = graph.reader_keys(reader)
     return reads.plain(lambda pipe: functions.call(
         pipe, "post_page", [list_key, AUDIENCE, COUNTS, *keys[:5], "complete:posts", *keys[5:]],
-        {"reader": reader, "skip": skip, "size": size, "total": with_total, "partial": partial}), 1,
+        {"reader": reader, "skip": skip, "size": size, "total": with_total, "partial": partial,
+         "budget": SCAN_STEP, "start": start, "seen": seen}), 1,
         lambda replies: replies[0])
+
+
+async def _scan(app: web.Application, list_key: str, reader: str, skip: int, size: int, with_total: bool,
+                partial: bool = False) -> tuple[list[bytes], int] | Refused:
+    """post_page over the newest SCAN_MAX entries of the list, SCAN_STEP at a time (other
+    clients' commands run between the steps): the ids (with scores, `partial`) and the total."""
+    found, total, start, seen = [], -1, 0, 0
+    while True:
+        answer = await read_one(app, _page_read(list_key, reader, skip, size - len(found) // (2 if partial else 1),
+                                                with_total and not start, partial, start, seen))
+        if isinstance(answer, Refused):
+            return answer
+        ids, counted, start, seen = answer
+        found += ids
+        if counted is not None:
+            total = int(counted)
+        if start is None or start >= SCAN_MAX:
+            return found, total
 
 
 async def page(app: web.Application, listing: str, reader: str, skip: int, size: int,
                with_total: bool = False) -> tuple[list[str], int]:
-    """Ids of the posts `reader` may see in `listing` (a LISTS name or by_user(id)), newest first;
-    and (`with_total`) how many in all (-1 without)."""
+    """Ids of the posts `reader` may see in `listing` (a LISTS name or by_user(id)), newest first,
+    among its newest SCAN_MAX; and (`with_total`) how many in all (-1 without)."""
     list_key, _ = _listing(listing)
     for _ in range(3):
-        answer = await read_one(app, _page_read(list_key, reader, skip, size, with_total))
+        answer = await _scan(app, list_key, reader, skip, size, with_total)
         if not isinstance(answer, Refused):
             ids, total = answer
-            return [i.decode() for i in ids], int(total) if total is not None else -1
+            return [i.decode() for i in ids], total
         if answer.detail == INDEX.name:
             indexes.in_background(app, INDEX, False)
             return await _while_rebuilding(app, listing, reader, skip, size, with_total)
@@ -223,11 +247,11 @@ async def _while_rebuilding(app: web.Application, listing: str, reader: str, ski
     so far, which has every post written since Redis was lost (MongoDB may not have them yet).
     The top `skip + size` of the union is within the union of each side's top `skip + size`."""
     list_key, query = _listing(listing)
-    want = skip + size
+    want = min(skip + size, SCAN_MAX)
     hidden, following, limited, gone = await stored_view(app, reader)
     db = app[MONGO]
     stored, everything = await store.page(db, query, reader, hidden, following, limited, gone, want)
-    partial = await read_one(app, _page_read(list_key, reader, 0, want, False, partial=True))
+    partial = await _scan(app, list_key, reader, 0, want, False, partial=True)
     flat = [] if isinstance(partial, Refused) else partial[0]  # refused only if Redis was lost again
     cached = [(flat[i].decode(), float(flat[i + 1])) for i in range(0, len(flat), 2)]
     merged = dict(stored) | dict(cached)

@@ -119,17 +119,20 @@ MODES = ("home", "public", "all")
 
 def page(list_key: str, marker: str, floor: str, reader: str, mode: str, at: Cursor) -> Read:
     """One cursor page of `list_key` (complete while `marker` exists; below `floor`, if set, not
-    complete) as the reader may see it: a `Read` of (ids, floor or None) or a `Refused`."""
+    complete) as the reader may see it, looking at no more than posts.SCAN_STEP entries: a `Read`
+    of (ids, floor or None, the last entry looked at if that ran out first, else None) or a
+    `Refused`."""
     named = {"reader": reader, "mode": mode, "limit": at.limit, "max": at.max_id, "since": at.since_id,
-             "min": at.min_id, "max_at": place(at.max_id), "since_at": place(at.since_id or at.min_id)}
+             "min": at.min_id, "max_at": place(at.max_id), "since_at": place(at.since_id or at.min_id),
+             "budget": posts.SCAN_STEP}
     keys = [list_key, posts.AUDIENCE, posts.ALL, marker, floor, *graph.reader_keys(reader)]
 
     def convert(replies: list):
         answer = replies[0]
         if isinstance(answer, functions.Refused):
             return answer
-        ids, bottom = answer
-        return [i.decode() for i in ids], bottom.decode() if bottom else None
+        ids, bottom, cut = answer
+        return [i.decode() for i in ids], bottom.decode() if bottom else None, cut.decode() if cut else None
 
     return plain(lambda pipe: functions.call(pipe, "posts_cursor", keys, named), 1, convert)
 

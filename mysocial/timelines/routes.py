@@ -16,8 +16,8 @@ routes = web.RouteTableDef()
 async def timeline(request: web.Request, read, message: str) -> web.Response:
     me = security.me(request)["userId"]
     at = pages.cursor(request)
-    ids, found = await read(request.app, me, at)
-    return json_response({"message": message, "posts": found}, headers=pages.link(request, ids, at))
+    ids, found, cut = await read(request.app, me, at)
+    return json_response({"message": message, "posts": found}, headers=pages.link(request, ids, at, cut))
 
 
 @routes.get("/timelines/home")

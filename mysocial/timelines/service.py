@@ -5,6 +5,7 @@ being rebuilt)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -20,7 +21,8 @@ from mysocial.sessions import cache as sessions
 from mysocial.timelines import cache, trends
 from mysocial.users import profiles
 
-Page = tuple[list[str], list]  # the posts' ids and the posts (JSON fragments, or documents)
+# the posts' ids, the posts (JSON fragments, or documents), and where the list was cut (pages.link)
+Page = tuple[list[str], list, str | None]
 
 
 async def home(app: web.Application, reader: str, at: Cursor) -> Page:
@@ -44,11 +46,11 @@ async def of_profile(app: web.Application, reader: str, user_id: str, at: Cursor
 
 async def _posts(app: web.Application, reader: str, at: Cursor, mode: str, list_key: str, marker: str,
                  listing: dict) -> Page:
-    ids, stored = await _page(app, reader, at, mode, list_key, marker, listing)
+    ids, stored, cut = await _page(app, reader, at, mode, list_key, marker, listing)
     if not stored:
-        return await posts.get_encoded(app, ids)
+        return *await posts.get_encoded(app, ids), cut
     found = await _recheck(app, reader, mode, await posts.get_many(app, ids))
-    return [p["_id"] for p in found], found
+    return [p["_id"] for p in found], found, cut
 
 
 async def _recheck(app: web.Application, reader: str, mode: str, found: list[dict]) -> list[dict]:
@@ -83,23 +85,38 @@ async def trending(app: web.Application, reader: str, limit: int) -> list:
 
 
 async def _page(app: web.Application, reader: str, at: Cursor, mode: str, list_key: str, marker: str,
-                listing: dict) -> tuple[list[str], bool]:
-    """The page's ids, and whether MongoDB chose some of them. `listing`: the same list as a
-    MongoDB query (`userId: None`: the authors of the reader's home)."""
-    for _ in range(3):
+                listing: dict) -> tuple[list[str], bool, str | None]:
+    """The page's ids; whether MongoDB chose some of them; and, when posts.SCAN_MAX entries of the
+    list did not fill it, the last one looked at (the page goes on past it). `listing`: the same
+    list as a MongoDB query (`userId: None`: the authors of the reader's home)."""
+    found: list[str] = []
+
+    def joined(more: list[str]) -> list[str]:  # steps go older, or newer for `min_id`
+        return more + found if at.min_id else found + more
+
+    looked = refusals = 0
+    while refusals < 3:
         answer = await read_one(app, cache.page(list_key, marker, cache.floor_key(reader), reader, mode, at))
-        if not isinstance(answer, Refused):
-            ids, floor = answer
-            if floor is None or len(ids) == at.limit and not at.min_id:
-                return ids, False
-            return await _below_floor(app, reader, at, listing, ids, _bound(floor)), True
-        if answer.detail == posts.INDEX.name:  # the lists are rebuilt in the background meanwhile
-            indexes.in_background(app, posts.INDEX, False)
-            return await _stored(app, reader, at, listing), True
-        if answer.detail == cache.home_index(reader).name:
-            await _ask_build(app, reader)
-            return await _stored(app, reader, at, listing), True
-        await indexes.ensure_named(app, answer.detail)
+        if isinstance(answer, Refused):
+            refusals += 1
+            if answer.detail == posts.INDEX.name:  # the lists are rebuilt in the background meanwhile
+                indexes.in_background(app, posts.INDEX, False)
+                return joined(await _stored(app, reader, at, listing)), True, None
+            if answer.detail == cache.home_index(reader).name:
+                await _ask_build(app, reader)
+                return joined(await _stored(app, reader, at, listing)), True, None
+            await indexes.ensure_named(app, answer.detail)
+            continue
+        ids, floor, cut = answer
+        if cut is not None:
+            found, looked = joined(ids), looked + posts.SCAN_STEP
+            if looked >= posts.SCAN_MAX:
+                return found, False, cut
+            at = replace(at, limit=at.limit - len(ids), **{"min_id" if at.min_id else "max_id": cut})
+            continue
+        if floor is None or len(ids) == at.limit and not at.min_id:
+            return joined(ids), False, None
+        return joined(await _below_floor(app, reader, at, listing, ids, _bound(floor))), True, None
     raise RuntimeError("the timeline page kept being refused")
 
 
