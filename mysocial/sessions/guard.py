@@ -28,7 +28,6 @@ from mysocial.sessions.local import LOCAL
 
 SESSION = web.RequestKey("session", dict)
 RENEWED = web.RequestKey("renewed", str)
-_NONE = known(None)
 
 
 def claims_of(app: web.Application, token: str | None, cookie: bool = False) -> dict | None:
@@ -37,16 +36,16 @@ def claims_of(app: web.Application, token: str | None, cookie: bool = False) -> 
     return security.read_token(app[SETTINGS], token, expired_ok=cookie) if token else None
 
 
-def session_read(app: web.Application, claims: dict) -> Read:
-    """The session of `claims`: this instance's copy when it has one (no command), else read from
-    Redis and copied."""
+def _at_hand(app: web.Application, claims: dict) -> dict | None | Read:
+    """The session of `claims` when it needs no command (this instance's copy; None for a token
+    from before sessions), else the `Read` of it from Redis (which copies it)."""
     sid = claims.get("sid")
-    if not is_oid(sid):  # a token from before sessions
-        return _NONE
+    if not is_oid(sid):
+        return None
     copies = app[LOCAL]
     session = copies.get(sid)
     if session is not None:
-        return known(session)
+        return session
     read, ticket = cache.read(app, sid), copies.reading(sid)
 
     async def finish(app: web.Application, replies: list) -> dict | None:
@@ -55,6 +54,12 @@ def session_read(app: web.Application, claims: dict) -> Read:
         return session
 
     return Read(read.queue, read.size, finish)
+
+
+def session_read(app: web.Application, claims: dict) -> Read:
+    """The session of `claims`, as a `Read` (one that sends nothing when it is at hand)."""
+    found = _at_hand(app, claims)
+    return found if isinstance(found, Read) else known(found)
 
 
 async def opened(app: web.Application, claims: dict, session: dict | None) -> bool:
@@ -99,16 +104,22 @@ async def guard(request: web.Request, handler):
         request[security.AUTH_ERROR] = exc
         claims = None
     limit = ratelimit.for_request(request, claims["userId"] if claims else None)
-    reads = ((ratelimit.count(limit, app[ratelimit.LEASES]),) if limit else ()) + ((session_read(app, claims),) if claims else ())
-    values = await read_all(app, *reads) if reads else []
-    if limit:
-        ratelimit.enforce(limit, values[0])
+    leases = app[ratelimit.LEASES]
+    charge = None if limit is None or leases.take(limit) else ratelimit.count(limit, leases)
+    session = _at_hand(app, claims) if claims is not None else None
+    fetch = session if isinstance(session, Read) else None
+    if charge is not None or fetch is not None:  # most requests send nothing
+        values = await read_all(app, *(read for read in (charge, fetch) if read is not None))
+        if charge is not None:
+            ratelimit.enforce(limit, values[0])
+        if fetch is not None:
+            session = values[-1]
     if claims is not None:
-        if await opened(app, claims, values[-1]):
+        if await opened(app, claims, session):
             request[security.CLAIMS] = claims
-            request[SESSION] = values[-1]
+            request[SESSION] = session
             if cookie and claims["exp"] - time.time() < app[SETTINGS].token_ttl / 2:
-                await service.renew(app, values[-1], int(time.time() * 1000))
+                await service.renew(app, session, int(time.time() * 1000))
                 request[RENEWED] = security.renewed_token(app[SETTINGS], claims)
         else:
             request[security.AUTH_ERROR] = NotAuthorized(security.INVALID)
