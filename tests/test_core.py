@@ -133,3 +133,23 @@ def test_utc_now_is_isoformat_with_the_digits_asked():
     for text in (millis, micros):
         at = datetime.fromisoformat(text)
         assert before.replace(microsecond=before.microsecond // 1000 * 1000) <= at <= after
+
+
+def test_latency_histogram_counts_each_request_in_its_bucket():
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from mysocial.core.metrics import Latencies
+
+    registry, latencies = CollectorRegistry(), Latencies()
+    registry.register(latencies)
+    for seconds in (0.0005, 0.001, 0.003, 10):
+        latencies.observe("GET", "/api/v1/x", 200, seconds)
+    latencies.observe("POST", "/api/v1/x", 201, 0.2)
+    [family] = text_string_to_metric_families(generate_latest(registry).decode())
+    assert family.name == "mysocial_http_request_duration_seconds" and family.type == "histogram"
+    got = {(s.name.rpartition("_")[2], s.labels["method"], s.labels.get("le")): s.value for s in family.samples}
+    assert {le: got["bucket", "GET", le] for le in ("0.001", "0.0025", "0.005", "5.0", "+Inf")} == \
+        {"0.001": 2, "0.0025": 2, "0.005": 3, "5.0": 3, "+Inf": 4}, "cumulative, `le` inclusive"
+    assert got["count", "GET", None] == 4 and got["sum", "GET", None] == pytest.approx(10.0045)
+    assert got["count", "POST", None] == 1
