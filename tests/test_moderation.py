@@ -326,6 +326,8 @@ async def test_a_suspended_account_disappears_for_everyone_else(client, settings
     await act(client, modo, bobby, "suspend")
     await call(client, "GET", "/user/profile", bobby, 401)
     await call(client, "GET", f"/user/profile/{bobby.id}", carol, 404)
+    await call(client, "PUT", f"/user/follow/{bobby.id}", carol, 404)
+    assert (await call(client, "GET", "/user/following", carol))["following"] == [], "nobody follows who is not there"
     assert await feed_ids(client, carol) == [cpid]
     await call(client, "GET", f"/post/reactions/{pid}", carol, 404)
     assert (await call(client, "GET", f"/post/comments/{cpid}", carol))["comments"] == []
@@ -339,6 +341,7 @@ async def test_a_suspended_account_disappears_for_everyone_else(client, settings
     await act(client, modo, bobby, "unsuspend")
     assert await feed_ids(client, carol) == [cpid, pid]
     await call(client, "GET", f"/user/profile/{bobby.id}", carol)
+    await call(client, "PUT", f"/user/follow/{bobby.id}", carol)
 
 
 async def test_who_may_act_on_whom(client, settings):

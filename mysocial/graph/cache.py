@@ -111,6 +111,12 @@ def blocked_between(a: str, b: str) -> Read:
                     [BLOCKS, moderation.SUSPENDED], lambda: blocked_between(a, b))
 
 
+def suspended(user_id: str) -> Read:
+    """Whether the user is suspended (moderation)."""
+    return _ensured(lambda pipe: pipe.zscore(moderation.suspended_key, user_id), 1,
+                    lambda values: values[0] is not None, [moderation.SUSPENDED], lambda: suspended(user_id))
+
+
 def limited() -> Read:
     """The limited users: their Public posts reach only their followers (moderation)."""
     return moderation.in_state("limited")
