@@ -169,7 +169,7 @@ async def test_missing_tampered_and_expired_tokens(client, settings):
         token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"): "Token is invalid. Please login again.",
         jwt.encode({"userId": body["user"]["_id"], "exp": int(time.time()) - 10}, settings.jwt_secret,
                    algorithm="HS256"): "Token is invalid. Please login again.",
-        jwt.encode({"userId": body["user"]["_id"], "exp": int(time.time()) + 60}, "another-secret",
+        jwt.encode({"userId": body["user"]["_id"], "exp": int(time.time()) + 60}, "another-secret-of-32-bytes-or-more",
                    algorithm="HS256"): "Token is invalid. Please login again.",
     }
     for bad, message in cases.items():
