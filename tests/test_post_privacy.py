@@ -151,3 +151,24 @@ async def test_reaction_kinds_are_the_six(client):
     assert (await feed(client, alice))["posts"][0]["reactions"] == {**dict.fromkeys(KINDS, 0), "angry": 1}
     await call(client, "POST", "/post/reaction", alice, 400, json={"userTo": alice.id, "postId": pid, "type": "meh"})
     await call(client, "GET", f"/post/reactions/{ObjectId()}", alice, 404)
+
+
+async def test_a_limited_authors_public_post_and_reactions_reach_only_followers_live(client, settings, sockets):
+    from tests.test_moderation import act, staff_and_people
+
+    modo, bobby, carol, dave = await staff_and_people(client, settings, "bobby", "carol", "dave")
+    await follow(client, dave, bobby)
+    await act(client, modo, bobby, "limit")
+    url = f"http://127.0.0.1:{client.server.port}"
+    carol_sock = await sockets(url, token=carol.token, user_id=carol.id)
+    dave_sock = await sockets(url, token=dave.token, user_id=dave.id)
+    pid = (await post(client, bobby, post="followers only now"))["_id"]
+    await dave_sock.wait_for("add post", lambda p: p["_id"] == pid)
+    await call(client, "POST", "/post/reaction", dave, json={
+        "userTo": bobby.id, "postId": pid, "type": "love", "profilePicture": "", "previousReaction": "",
+        "postReactions": {}})
+    await dave_sock.wait_for("update like", lambda p: p["postId"] == pid)
+    marker = (await post(client, dave, post="for everyone"))["_id"]
+    await carol_sock.wait_for("add post", lambda p: p["_id"] == marker)  # events arrive in order
+    assert [p["_id"] for p in carol_sock.received("add post")] == [marker]
+    assert carol_sock.received("update like") == []

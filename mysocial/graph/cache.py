@@ -111,10 +111,11 @@ def blocked_between(a: str, b: str) -> Read:
                     [BLOCKS, moderation.SUSPENDED], lambda: blocked_between(a, b))
 
 
-def suspended(user_id: str) -> Read:
-    """Whether the user is suspended (moderation)."""
-    return _ensured(lambda pipe: pipe.zscore(moderation.suspended_key, user_id), 1,
-                    lambda values: values[0] is not None, [moderation.SUSPENDED], lambda: suspended(user_id))
+def in_state(state: str, user_id: str) -> Read:
+    """Whether the user is limited, or suspended (moderation): one member, not the whole set."""
+    listing = moderation.IN_STATE[state]
+    return _ensured(lambda pipe: pipe.zscore(listing.key(""), user_id), 1, lambda values: values[0] is not None,
+                    [listing.index("")], lambda: in_state(state, user_id))
 
 
 def limited() -> Read:
@@ -127,7 +128,7 @@ async def limited_ids(app: web.Application) -> set[str]:
 
 
 async def is_limited(app: web.Application, user_id: str) -> bool:
-    return user_id in await limited_ids(app)
+    return await read_one(app, in_state("limited", user_id))
 
 
 def blocking(blocker: str, blocked: str) -> Read:

@@ -36,7 +36,7 @@ async def _between(app: web.Application, me: str, other: str, yourself: str, rea
     if other == me:
         raise BadRequest(yourself)
     mine, theirs, gone = await read_all(app, users.card(app, me), users.card(app, other),
-                                        cache.suspended(other) if reach else known(False))
+                                        cache.in_state("suspended", other) if reach else known(False))
     if mine is None or theirs is None or gone:
         raise NotFound(NOT_FOUND)
     await cache.ready(app, me, other)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mysocial.core import realtime
 from mysocial.core.errors import Forbidden, NotFound
-from mysocial.core.reads import read_all
+from mysocial.core.reads import Read, read_all
 from mysocial.graph import cache as graph
 from mysocial.posts import cache
 
@@ -38,14 +38,16 @@ class Audience:
         return Audience(False, other.ids - self.ids)
 
 
-async def audience(app: web.Application, post: dict, hidden: set[str] | None = None) -> Audience:
-    """`hidden`: the author's `blocks.hidden` set, when the caller read it already."""
+async def audience(app: web.Application, post: dict, hidden: set[str] | None = None,
+                   limited: bool | None = None) -> Audience:
+    """`hidden`: the author's `blocks.hidden` set, and `limited`: whether the author is limited
+    (graph.in_state), when the caller read them already."""
     author = post["userId"]
     if post.get("takenDown"):
         return Audience(False, frozenset({author}))
     if hidden is None:
         hidden = await graph.hidden_from(app, author)
-    privacy = await _privacy(app, post)
+    privacy = await _privacy(app, post, limited)
     if privacy == "Public":
         return Audience(True, frozenset(hidden))
     ids = {author}
@@ -54,12 +56,18 @@ async def audience(app: web.Application, post: dict, hidden: set[str] | None = N
     return Audience(False, frozenset(ids - hidden))
 
 
-async def _privacy(app: web.Application, post: dict) -> str:
+def reads(author: str) -> list[Read]:
+    """What `audience` needs of a post's author, to ride in a write's round trip."""
+    return [graph.hidden(author), graph.in_state("limited", author)]
+
+
+async def _privacy(app: web.Application, post: dict, limited: bool | None = None) -> str:
     """The privacy the post has for others: Removed while taken down, a limited author's Public as
     Followers."""
     if post.get("takenDown"):
         return "Removed"
-    if post.get("privacy") == "Public" and await graph.is_limited(app, post["userId"]):
+    if post.get("privacy") == "Public" and (
+            limited if limited is not None else await graph.is_limited(app, post["userId"])):
         return "Followers"
     return post.get("privacy", "")
 

@@ -12,7 +12,6 @@ from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.mongo import now_iso
 from mysocial.core.reads import read_one
 from mysocial.core.writepath import Change, commit
-from mysocial.graph import cache as graph
 from mysocial.posts import access, cache
 from mysocial.timelines import cache as timelines
 from mysocial.users import cache as users, profiles, views
@@ -62,11 +61,11 @@ async def publish(app: web.Application, author: str, data: dict, kind: str | Non
         raise NotFound("User not found")
     media = await upload(app, data[kind], kind) if kind else {}
     post = new_post(user, data, media)
-    *_, hidden = await commit(app, lambda pipe: cache.create(pipe, post),
-                              [Change("post", post["_id"], (cache.key(post["_id"]),)),
-                               Change("user", author, (users.key(author),))],
-                              jobs=lambda pipe: timelines.fan_out(pipe, post), reads=[graph.hidden(author)])
-    await access.emit(app, "add post", post, await access.audience(app, post, hidden))
+    *_, hidden, limited = await commit(app, lambda pipe: cache.create(pipe, post),
+                                       [Change("post", post["_id"], (cache.key(post["_id"]),)),
+                                        Change("user", author, (users.key(author),))],
+                                       jobs=lambda pipe: timelines.fan_out(pipe, post), reads=access.reads(author))
+    await access.emit(app, "add post", post, await access.audience(app, post, hidden, limited))
     return post
 
 

@@ -38,12 +38,12 @@ async def _change(app: web.Application, post: dict, user: dict, doc: dict | None
     note = doc and access.notice(post, {"userId": user["_id"]}, "reactions", rid,
                                  f"{user['username']} reacted to your post.", reaction=doc["type"])
     note = note and queues.stamp(note)  # one notification however often the commit is tried
-    previous, counts, hidden = await commit(
+    previous, counts, hidden, limited = await commit(
         app, lambda pipe: cache.react(pipe, post_id, user["username"], doc, time.time() * 1000),
         [Change("reaction", rid, (cache.key(rid),), deleted=doc is None), Change("post", post_id, (posts.key(post_id),))],
         jobs=(lambda pipe: queues.notify(pipe, note)) if note else None,
         extra=(lambda pipe: trends.interacted(pipe, post_id, user["_id"])) if doc else None,
-        reads=[posts.reactions_read(post_id), graph.hidden(post["userId"])])
+        reads=[posts.reactions_read(post_id), *access.reads(post["userId"])])
     if isinstance(previous, Refused):  # the post was deleted meanwhile
         raise NotFound(access.NOT_FOUND)
     await access.emit(app, "update like", {
@@ -51,7 +51,7 @@ async def _change(app: web.Application, post: dict, user: dict, doc: dict | None
         "type": doc["type"] if doc else "", "previousReaction": previous.decode(),
         "postReactions": counts, "profilePicture": user.get("profilePicture", ""),
         "avatarColor": user["avatarColor"],
-    }, await access.audience(app, post, hidden))
+    }, await access.audience(app, post, hidden, limited))
 
 
 async def react(app: web.Application, me: dict, post_id: str, kind: str) -> None:
