@@ -82,12 +82,14 @@ async def add(app: web.Application, me: dict, post_id: str, text: str) -> dict:
     note = access.notice(post, me, "comments", comment["_id"], f"{user['username']} commented on your post.",
                          comment=comment["comment"])
     note = note and queues.stamp(note)  # one notification however often the commit is tried
-    [count] = await commit(app, lambda pipe: cache.add(pipe, comment), _changes(comment["_id"], post["_id"]),
-                           jobs=(lambda pipe: queues.notify(pipe, note)) if note else None,
-                           extra=lambda pipe: trends.interacted(pipe, post["_id"], user["_id"]))
+    count, hidden, limited = await commit(
+        app, lambda pipe: cache.add(pipe, comment), _changes(comment["_id"], post["_id"]),
+        jobs=(lambda pipe: queues.notify(pipe, note)) if note else None,
+        extra=lambda pipe: trends.interacted(pipe, post["_id"], user["_id"]), reads=access.reads(post["userId"]))
     if isinstance(count, Refused):
         raise NotFound(access.NOT_FOUND)
-    await access.emit(app, "update comment", {**comment, "commentsCount": count}, await access.audience(app, post))
+    await access.emit(app, "update comment", {**comment, "commentsCount": count},
+                      await access.audience(app, post, hidden, limited))
     return comment
 
 
@@ -110,9 +112,10 @@ async def delete(app: web.Application, me: str, post_id: str, comment_id: str) -
     if post is None:
         raise NotFound(access.NOT_FOUND)
     comment = await _mine(app, me, post_id, comment_id)
-    [count] = await commit(app, lambda pipe: cache.delete(pipe, comment, time.time() * 1000),
-                           _changes(comment["_id"], post_id, deleted=True))
+    count, hidden, limited = await commit(app, lambda pipe: cache.delete(pipe, comment, time.time() * 1000),
+                                          _changes(comment["_id"], post_id, deleted=True),
+                                          reads=access.reads(post["userId"]))
     if count is None or isinstance(count, Refused):
         raise NotFound(NOT_FOUND)
     await access.emit(app, "update comment", {"_id": comment["_id"], "postId": post_id, "commentsCount": count,
-                                              "deleted": True}, await access.audience(app, post))
+                                              "deleted": True}, await access.audience(app, post, hidden, limited))
