@@ -275,13 +275,15 @@ def test_users_merge(r):
 
 def graph_ready(r, *users: str) -> None:
     r.set("complete:blocks", 1)
+    r.set("complete:accounts:suspended", 1)
     for u in users:
         r.set(f"complete:follows:{u}", 1)
         r.hset(f"user:{u}", mapping={"followersCount": 0, "followingCount": 0, "blocked": "[]", "blockedBy": "[]"})
 
 
+SUSPENDED = ["accounts:suspended", "complete:accounts:suspended"]
 FOLLOW = ["following:a", "followers:b", "user:a", "user:b", "blocked:a", "blocked:b", "complete:follows:a",
-          "complete:follows:b", "complete:blocks", "gone:follow"]
+          "complete:follows:b", "complete:blocks", "gone:follow", *SUSPENDED]
 
 
 def counts(r, user: str) -> tuple[int, int]:
@@ -290,10 +292,11 @@ def counts(r, user: str) -> tuple[int, int]:
 
 def test_graph_follow(r):
     named = {"a": "a", "b": "b", "at": 7}
-    assert refusal(r, "graph_follow", FOLLOW, named) == "incomplete follows:a follows:b blocks"
+    assert refusal(r, "graph_follow", FOLLOW, named) == "incomplete follows:a follows:b blocks accounts:suspended"
     r.set("complete:blocks", 1)
     r.set("complete:follows:a", 1)
     r.set("complete:follows:b", 1)
+    r.set("complete:accounts:suspended", 1)
     assert refusal(r, "graph_follow", FOLLOW, named) == "missing user:a user:b", "every missing user at once"
     graph_ready(r, "a", "b")
     r.zadd("gone:follow", {"a-b": 1})
@@ -305,10 +308,15 @@ def test_graph_follow(r):
     r.sadd("blocked:b", "c")
     r.sadd("blocked:c", "a")
     across = ["following:a", "followers:c", "user:a", "user:c", "blocked:a", "blocked:c", "complete:follows:a",
-              "complete:follows:c", "complete:blocks", "gone:follow"]
+              "complete:follows:c", "complete:blocks", "gone:follow", *SUSPENDED]
     graph_ready(r, "c")
     assert refusal(r, "graph_follow", across, {"a": "a", "b": "c", "at": 8}) == "blocked"
-    assert r.zrange("following:a", 0, -1) == [b"b"]
+    gone = ["following:a", "followers:s", "user:a", "user:s", "blocked:a", "blocked:s", "complete:follows:a",
+            "complete:follows:s", "complete:blocks", "gone:follow", *SUSPENDED]
+    graph_ready(r, "s")
+    r.zadd("accounts:suspended", {"s": 1})
+    assert refusal(r, "graph_follow", gone, {"a": "a", "b": "s", "at": 9}) == "suspended"
+    assert r.zrange("following:a", 0, -1) == [b"b"] and counts(r, "s") == (0, 0)
 
 
 UNFOLLOW = ["following:a", "followers:b", "user:a", "user:b", "complete:follows:a", "complete:follows:b",
@@ -337,7 +345,7 @@ def test_graph_block(r):
     graph_ready(r, "a", "b")
     fcall(r, "graph_follow", FOLLOW, {"a": "a", "b": "b", "at": 1})
     back = ["following:b", "followers:a", "user:b", "user:a", "blocked:b", "blocked:a", "complete:follows:b",
-            "complete:follows:a", "complete:blocks", "gone:follow"]
+            "complete:follows:a", "complete:blocks", "gone:follow", *SUSPENDED]
     fcall(r, "graph_follow", back, {"a": "b", "b": "a", "at": 2})
     r.zadd("gone:block", {"a-b": 1})
     assert fcall(r, "graph_block", BLOCK, named) == [1, 1, 1]

@@ -65,8 +65,8 @@ def _marker(name: str) -> str:
 
 
 async def ready(app: web.Application, *user_ids: str) -> None:
-    """The block sets and these users' follow sets are complete."""
-    wanted = [BLOCKS, *(follows_index(u) for u in dict.fromkeys(user_ids))]
+    """The block sets, the suspended users and these users' follow sets are complete."""
+    wanted = [BLOCKS, moderation.SUSPENDED, *(follows_index(u) for u in dict.fromkeys(user_ids))]
     flags = await read_all(app, *(indexes.is_complete(i) for i in wanted))
     for index, complete in zip(wanted, flags):
         await indexes.ensure(app, index, complete)
@@ -222,11 +222,12 @@ def reader_keys(reader: str) -> list[str]:
 
 
 def follow(pipe, follower: str, followee: str, at_ms: float) -> None:
-    """Answers 1 (a new follow), None (already), or a Refused (`blocked`, or not ready)."""
+    """Answers 1 (a new follow), None (already), or a Refused (`blocked`, `suspended`, or not ready)."""
     a, b = follower, followee
     functions.call(pipe, "graph_follow",
                    [following_key(a), followers_key(b), user_key(a), user_key(b), blocked_key(a), blocked_key(b),
-                    _marker(f"follows:{a}"), _marker(f"follows:{b}"), _marker("blocks"), GONE_FOLLOW],
+                    _marker(f"follows:{a}"), _marker(f"follows:{b}"), _marker("blocks"), GONE_FOLLOW,
+                    moderation.suspended_key, moderation.SUSPENDED.marker],
                    {"a": a, "b": b, "at": at_ms})
 
 

@@ -10,7 +10,7 @@ from mysocial.core import pages, realtime
 from mysocial.core.errors import BadRequest, Forbidden, NotFound
 from mysocial.core.functions import Refused
 from mysocial.core.mongo import edge_id
-from mysocial.core.reads import known, read_all
+from mysocial.core.reads import read_all
 from mysocial.core.writepath import Change, commit
 from mysocial.graph import cache
 from mysocial.timelines import cache as timelines
@@ -29,15 +29,12 @@ def card(user: dict) -> dict:
     }
 
 
-async def _between(app: web.Application, me: str, other: str, yourself: str, reach: bool = False) -> None:
-    """400 (`yourself`) if the users are one, 404 unless both exist (and, to `reach` the other,
-    unless they are not suspended: to others a suspended user is not there); then their follow
-    and block indexes are made complete (the graph functions decide by them)."""
+async def _between(app: web.Application, me: str, other: str, yourself: str) -> None:
+    """400 (`yourself`) if the users are one, 404 unless both exist; then their follow and block
+    indexes are made complete (the graph functions decide by them)."""
     if other == me:
         raise BadRequest(yourself)
-    mine, theirs, gone = await read_all(app, users.card(app, me), users.card(app, other),
-                                        cache.in_state("suspended", other) if reach else known(False))
-    if mine is None or theirs is None or gone:
+    if any(user is None for user in await read_all(app, users.card(app, me), users.card(app, other))):
         raise NotFound(NOT_FOUND)
     await cache.ready(app, me, other)
 
@@ -48,7 +45,7 @@ def _users(*user_ids: str) -> list[Change]:
 
 
 def _result(value):
-    """A graph write's answer; a refusal left over (a user gone meanwhile) is a 404."""
+    """A graph write's answer; a refusal left over (a user gone meanwhile, or suspended) is a 404."""
     if isinstance(value, Refused):
         if value.reason == "blocked":
             return value
@@ -65,7 +62,7 @@ async def _emit_card(app: web.Application, event: str, user_id: str, a: str, b: 
 
 async def follow(app: web.Application, me: dict, target: str) -> None:
     mine = me["userId"]
-    await _between(app, mine, target, "You cannot follow yourself", reach=True)
+    await _between(app, mine, target, "You cannot follow yourself")
     at_ms = time.time() * 1000
     notice = {
         "userTo": target, "userFrom": mine, "notificationType": "follows",

@@ -46,15 +46,18 @@ local function not_ready(markers, users)
 end
 
 -- graph_follow(following:a, followers:b, user:a, user:b, blocked:a, blocked:b, complete:follows:a,
---              complete:follows:b, complete:blocks, gone:follow; {a, b, at}) -> 1 | false | REFUSED
--- a follows b, and both counters move, only if the edge is new; refused across a block.
+--              complete:follows:b, complete:blocks, gone:follow, accounts:suspended,
+--              complete:accounts:suspended; {a, b, at}) -> 1 | false | REFUSED
+-- a follows b, and both counters move, only if the edge is new; refused across a block, and
+-- when b is suspended (to others they are not there).
 local function graph_follow(keys, argv)
   local a = args(argv)
-  local refused = not_ready({keys[7], keys[8], keys[9]}, {keys[3], keys[4]})
+  local refused = not_ready({keys[7], keys[8], keys[9], keys[12]}, {keys[3], keys[4]})
   if refused then return refused end
   if redis.call('SISMEMBER', keys[5], a.b) == 1 or redis.call('SISMEMBER', keys[6], a.a) == 1 then
     return refuse('blocked')
   end
+  if redis.call('ZSCORE', keys[11], a.b) then return refuse('suspended') end
   if redis.call('ZADD', keys[1], 'NX', a.at, a.b) == 0 then return false end
   redis.call('ZADD', keys[2], a.at, a.a)
   user_bump(keys[3], 'followingCount', 1)
