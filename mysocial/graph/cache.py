@@ -111,24 +111,14 @@ def blocked_between(a: str, b: str) -> Read:
                     [BLOCKS, moderation.SUSPENDED], lambda: blocked_between(a, b))
 
 
-def in_state(state: str, user_id: str) -> Read:
-    """Whether the user is limited, or suspended (moderation): one member, not the whole set."""
-    listing = moderation.IN_STATE[state]
-    return _ensured(lambda pipe: pipe.zscore(listing.key(""), user_id), 1, lambda values: values[0] is not None,
-                    [listing.index("")], lambda: in_state(state, user_id))
-
-
 def limited() -> Read:
     """The limited users: their Public posts reach only their followers (moderation)."""
     return moderation.in_state("limited")
 
 
-async def limited_ids(app: web.Application) -> set[str]:
-    return await read_one(app, limited())
-
-
-async def is_limited(app: web.Application, user_id: str) -> bool:
-    return await read_one(app, in_state("limited", user_id))
+def is_limited(user_id: str) -> Read:
+    """Whether the user is limited (moderation)."""
+    return moderation.is_in("limited", user_id)
 
 
 def blocking(blocker: str, blocked: str) -> Read:

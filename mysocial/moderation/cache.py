@@ -143,15 +143,28 @@ async def audit_page(app: web.Application, at: pages.Cursor) -> list[dict]:
 
 # --- who readers must not see (mysocial.graph reads these) ------------------------------
 
-def in_state(state: str) -> Read:
-    """Everyone in `state` (limited, suspended), as a `Read` of a set; completes the index first."""
+def _of_state(state: str, command, convert, again) -> Read:
+    """A read of the users in `state` (`command` on its set, its reply `convert`ed); the index
+    completed first when it is not (then `again()`)."""
     listing = IN_STATE[state]
     index = listing.index("")
 
     async def finish(app: web.Application, replies: list):
         if replies[0]:
-            return {m.decode() for m in replies[1]}
+            return convert(replies[1])
         await indexes.ensure(app, index)
-        return await read_one(app, in_state(state))
+        return await read_one(app, again())
 
-    return Read(lambda pipe: (pipe.exists(index.marker), pipe.zrange(listing.key(""), 0, -1)), 2, finish)
+    return Read(lambda pipe: (pipe.exists(index.marker), command(pipe, listing.key(""))), 2, finish)
+
+
+def in_state(state: str) -> Read:
+    """Everyone in `state` (limited, suspended), as a `Read` of a set."""
+    return _of_state(state, lambda pipe, key: pipe.zrange(key, 0, -1), lambda found: {m.decode() for m in found},
+                     lambda: in_state(state))
+
+
+def is_in(state: str, user_id: str) -> Read:
+    """Whether the user is in `state`: one member read, not the whole set."""
+    return _of_state(state, lambda pipe, key: pipe.zscore(key, user_id), lambda score: score is not None,
+                     lambda: is_in(state, user_id))

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mysocial.core import realtime
 from mysocial.core.errors import Forbidden, NotFound
-from mysocial.core.reads import Read, read_all
+from mysocial.core.reads import Read, read_all, read_one
 from mysocial.graph import cache as graph
 from mysocial.posts import cache
 
@@ -41,7 +41,7 @@ class Audience:
 async def audience(app: web.Application, post: dict, hidden: set[str] | None = None,
                    limited: bool | None = None) -> Audience:
     """`hidden`: the author's `blocks.hidden` set, and `limited`: whether the author is limited
-    (graph.in_state), when the caller read them already."""
+    (graph.is_limited), when the caller read them already."""
     author = post["userId"]
     if post.get("takenDown"):
         return Audience(False, frozenset({author}))
@@ -58,7 +58,7 @@ async def audience(app: web.Application, post: dict, hidden: set[str] | None = N
 
 def reads(author: str) -> list[Read]:
     """What `audience` needs of a post's author, to ride in a write's round trip."""
-    return [graph.hidden(author), graph.in_state("limited", author)]
+    return [graph.hidden(author), graph.is_limited(author)]
 
 
 async def _privacy(app: web.Application, post: dict, limited: bool | None = None) -> str:
@@ -67,7 +67,7 @@ async def _privacy(app: web.Application, post: dict, limited: bool | None = None
     if post.get("takenDown"):
         return "Removed"
     if post.get("privacy") == "Public" and (
-            limited if limited is not None else await graph.is_limited(app, post["userId"])):
+            limited if limited is not None else await read_one(app, graph.is_limited(post["userId"]))):
         return "Followers"
     return post.get("privacy", "")
 

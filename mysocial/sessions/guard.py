@@ -104,8 +104,9 @@ async def guard(request: web.Request, handler):
         request[security.AUTH_ERROR] = exc
         claims = None
     limit = ratelimit.for_request(request, claims["userId"] if claims else None)
-    leases = app[ratelimit.LEASES]
-    charge = None if limit is None or leases.take(limit) else ratelimit.count(limit, leases)
+    charge = ratelimit.count(limit, app[ratelimit.LEASES]) if limit else None
+    if charge is not None and not charge.size:  # a lease granted it
+        charge = None
     session = _at_hand(app, claims) if claims is not None else None
     fetch = session if isinstance(session, Read) else None
     if charge is not None or fetch is not None:  # most requests send nothing
