@@ -26,7 +26,7 @@ from mysocial.sessions.routes import routes as session_routes
 from mysocial.sessions import guard, local as local_sessions
 from mysocial.timelines.routes import routes as timeline_routes
 from mysocial.users.routes import routes as user_routes
-from mysocial.posts import cache as posts
+from mysocial.posts import access as post_access, cache as posts
 from mysocial.users import cache as users
 
 API = "/api/v1"
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[MEDIA] = make_media(settings)
     app[ratelimit.LEASES] = ratelimit.Leases()
+    app[post_access.AUTHORS] = post_access.Authors()
     app.cleanup_ctx.append(redis_ctx(settings))
     app.cleanup_ctx.append(mongo_ctx(settings, on_start=migrate.apply))
     app.cleanup_ctx.append(local_sessions.copies_ctx)

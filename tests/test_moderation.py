@@ -304,6 +304,30 @@ async def test_a_limited_account_reaches_only_its_followers(client, settings):
     assert pid in await feed_ids(client, carol)
 
 
+async def test_a_limit_after_a_stranger_reacted_and_commented_stops_them_there(client, settings, r):
+    """The API remembers a post's author after a reaction or comment (to read "is the author
+    limited" with the post); a limit that comes later must still stop a stranger, and only them."""
+    modo, bobby, carol, dave = await staff_and_people(client, settings, "bobby", "carol", "dave")
+    await follow(client, dave, bobby)
+    pid = (await post(client, bobby, post="hi all"))["_id"]
+    react = {"userTo": bobby.id, "postId": pid, "type": "like"}
+    await call(client, "POST", "/post/reaction", carol, json=react)
+    await comment(client, carol, pid, bobby.id)
+    await act(client, modo, bobby, "limit")
+    before = redis_state(r)
+    for method, path, body in (("POST", "/post/reaction", {**react, "type": "love"}),
+                               ("POST", "/post/comment", {"userTo": bobby.id, "postId": pid, "comment": "again"})):
+        answer = await call(client, method, path, carol, 404, json=body)
+        assert answer == {"message": "Post not found", "statusCode": 404, "status": "error"}
+    assert redis_state(r) == before
+    await call(client, "POST", "/post/reaction", dave, json=react)
+    await comment(client, dave, pid, bobby.id)
+    await act(client, modo, bobby, "unsuspend")
+    await call(client, "POST", "/post/reaction", carol, json={**react, "type": "love"})
+    counts = (await feed(client, dave))["posts"][0]
+    assert counts["reactions"]["love"] == 1 and counts["reactions"]["like"] == 1 and counts["commentsCount"] == 2
+
+
 async def test_freeze_ends_sessions_and_sign_in_but_keeps_the_data(client, settings, sockets):
     modo, bobby, carol = await staff_and_people(client, settings, "bobby", "carol")
     pid = (await post(client, bobby, post="still here"))["_id"]

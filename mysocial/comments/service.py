@@ -12,6 +12,7 @@ from mysocial.core import pages
 from mysocial.core.errors import Forbidden, NotFound
 from mysocial.core.functions import Refused
 from mysocial.core.mongo import now_iso
+from mysocial.core.reads import read_all
 from mysocial.core.writepath import Change, commit
 from mysocial.graph import cache as graph
 from mysocial.posts import access, cache as posts
@@ -72,8 +73,12 @@ async def _mine(app: web.Application, me: str, post_id: str, comment_id: str) ->
 
 
 async def add(app: web.Application, me: dict, post_id: str, text: str) -> dict:
-    post = await access.reachable(app, me["userId"], post_id)
-    user = await users.require(app, me["userId"])
+    post, hidden, limited, user = await read_all(
+        app, posts.read(app, post_id), graph.hidden(me["userId"]), access.author_limited(app, post_id),
+        users.card(app, me["userId"]))
+    post = await access.check_reachable(app, me["userId"], post, hidden, limited)
+    if user is None:
+        raise NotFound("User not found")
     comment = {
         "_id": str(ObjectId()), "postId": post["_id"], "userId": user["_id"], "username": user["username"],
         "avatarColor": user["avatarColor"], "profilePicture": user.get("profilePicture", ""),

@@ -15,11 +15,33 @@ from aiohttp import web
 
 from mysocial.core import realtime
 from mysocial.core.errors import Forbidden, NotFound
-from mysocial.core.reads import Read, read_all, read_one
+from mysocial.core.reads import Read, known, read_all, read_one
 from mysocial.graph import cache as graph
 from mysocial.posts import cache
 
 NOT_FOUND = "Post not found"
+
+
+class Authors:
+    """Who wrote which post, as far as this process has seen. A post's author never changes, so
+    a reaction or a comment can read "is the author limited" in the round trip that reads the
+    post instead of in one after it. Bounded: emptied when full (a miss costs that round trip)."""
+
+    SIZE = 65_536
+
+    def __init__(self) -> None:
+        self._of: dict[str, str] = {}
+
+    def get(self, post_id: str) -> str | None:
+        return self._of.get(post_id)
+
+    def learn(self, post: dict) -> None:
+        if len(self._of) >= self.SIZE:
+            self._of.clear()
+        self._of[post["_id"]] = post["userId"]
+
+
+AUTHORS = web.AppKey("post_authors", Authors)
 
 
 @dataclass(frozen=True)
@@ -88,11 +110,12 @@ async def can_see(app: web.Application, reader: str, post: dict) -> bool:
     return await shared_with(app, reader, post)
 
 
-async def shared_with(app: web.Application, reader: str, post: dict) -> bool:
-    """The privacy half of `can_see`, for a caller that checked blocks itself."""
+async def shared_with(app: web.Application, reader: str, post: dict, limited: bool | None = None) -> bool:
+    """The privacy half of `can_see`, for a caller that checked blocks itself (and perhaps read
+    whether the author is limited)."""
     if post["userId"] == reader:
         return True
-    privacy = await _privacy(app, post)
+    privacy = await _privacy(app, post, limited)
     if privacy == "Public":
         return True
     return privacy == "Followers" and await graph.is_following(app, reader, post["userId"])
@@ -127,19 +150,29 @@ async def readable(app: web.Application, reader: str, post_id: str) -> dict:
 
 async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
     """The post if `reader` may react to or comment on it: 403 across a block, 404 if unseen."""
-    post, hidden = await read_all(app, cache.read(app, post_id), graph.hidden(reader))
-    return await check_reachable(app, reader, post, hidden)
+    post, hidden, limited = await read_all(app, cache.read(app, post_id), graph.hidden(reader),
+                                           author_limited(app, post_id))
+    return await check_reachable(app, reader, post, hidden, limited)
 
 
-async def check_reachable(app: web.Application, reader: str, post: dict | None, hidden: set[str]) -> dict:
-    """`reachable` for a post and the reader's `blocks.hidden` set read already."""
+def author_limited(app: web.Application, post_id: str) -> Read:
+    """Whether the post's author is limited, to read with the post; None when this process does
+    not know the author yet (`check_reachable` then reads it, and learns the author)."""
+    author = app[AUTHORS].get(post_id)
+    return graph.is_limited(author) if author else known(None)
+
+
+async def check_reachable(app: web.Application, reader: str, post: dict | None, hidden: set[str],
+                          limited: bool | None = None) -> dict:
+    """`reachable` for a post, the reader's `blocks.hidden` set and `author_limited` read already."""
     if post is None:
         raise NotFound(NOT_FOUND)
+    app[AUTHORS].learn(post)
     if post["userId"] == reader:
         return post
     if post["userId"] in hidden:
         raise Forbidden("You cannot interact with this post")
-    if not await shared_with(app, reader, post):
+    if not await shared_with(app, reader, post, limited):
         raise NotFound(NOT_FOUND)
     return post
 

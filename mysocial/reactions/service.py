@@ -19,17 +19,20 @@ from mysocial.reactions import cache
 from mysocial.users import cache as users
 
 
-async def _load(app: web.Application, me: dict, post_id: str) -> tuple[dict | None, dict, set[str], dict | None]:
-    """The post, my user, whom I am in a block with, and my reaction to the post: one round trip.
-    (The reaction's id comes from my username, which never changes.)"""
-    post, user, hidden, current, complete = await read_all(
+async def _load(app: web.Application, me: dict, post_id: str
+                ) -> tuple[dict | None, dict, set[str], dict | None, bool | None]:
+    """The post, my user, whom I am in a block with, my reaction to the post and whether its
+    author is limited (access.author_limited): one round trip. (The reaction's id comes from my
+    username, which never changes.)"""
+    post, user, hidden, current, complete, limited = await read_all(
         app, posts.read(app, post_id), users.card(app, me["userId"]), graph.hidden(me["userId"]),
-        cache.read(app, cache.reaction_id(post_id, me["username"])), indexes.is_complete(cache.post_index(post_id)))
+        cache.read(app, cache.reaction_id(post_id, me["username"])), indexes.is_complete(cache.post_index(post_id)),
+        access.author_limited(app, post_id))
     if user is None:
         raise NotFound("User not found")
     if post is not None:
         await indexes.ensure(app, cache.post_index(post_id), complete)  # reaction_set decides by it
-    return post, user, hidden, current
+    return post, user, hidden, current, limited
 
 
 async def _change(app: web.Application, post: dict, user: dict, doc: dict | None) -> None:
@@ -55,8 +58,8 @@ async def _change(app: web.Application, post: dict, user: dict, doc: dict | None
 
 
 async def react(app: web.Application, me: dict, post_id: str, kind: str) -> None:
-    post, user, hidden, current = await _load(app, me, post_id)
-    post = await access.check_reachable(app, me["userId"], post, hidden)
+    post, user, hidden, current, limited = await _load(app, me, post_id)
+    post = await access.check_reachable(app, me["userId"], post, hidden, limited)
     if current is None or current["type"] != kind:
         doc = {
             "_id": cache.reaction_id(post["_id"], user["username"]), "postId": post["_id"], "type": kind,
@@ -68,7 +71,7 @@ async def react(app: web.Application, me: dict, post_id: str, kind: str) -> None
 
 
 async def take_back(app: web.Application, me: dict, post_id: str) -> None:
-    post, user, _, current = await _load(app, me, post_id)
+    post, user, _, current, _ = await _load(app, me, post_id)
     if post is None:
         raise NotFound(access.NOT_FOUND)
     if current is None:
