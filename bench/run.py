@@ -139,6 +139,8 @@ def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
     r = stack.redis()
     stack.drain(list(QUEUES))  # nothing pending before
     stack.start_workers(threads=1, processes=2)
+    stack.wait_workers()
+    posts_before, workers_cpu, mongo_cpu = stack.stored("posts"), stack.workers_cpu_seconds(), stack.mongo_cpu_seconds()
     samples: list[int] = []
     result: dict = {}
 
@@ -156,10 +158,16 @@ def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
     while r.hlen(PENDING) and time.monotonic() - settle_from < 120:
         time.sleep(0.1)
     settled = round(time.monotonic() - settle_from, 2)
+    stored = stack.stored("posts") - posts_before
+    workers_cpu = stack.workers_cpu_seconds() - workers_cpu
+    mongo_cpu = None if mongo_cpu is None else stack.mongo_cpu_seconds() - mongo_cpu
     stack.stop_workers()
     rps = result["load"].rps
+    per_post = {"workers_us": round(workers_cpu / stored * 1e6) if stored else None,
+                "mongo_us": round(mongo_cpu / stored * 1e6) if stored and mongo_cpu is not None else None}
     return {"seconds": args.keepup, "rps": round(rps, 1), "pending": samples, "drained_after_s": settled,
-            "workers": "2 processes x 1 thread", "meets_target": alive and samples[-1] <= 2 * rps}
+            "workers": "2 processes x 1 thread", "posts_stored": stored, "cpu_per_post": per_post,
+            "meets_target": alive and samples[-1] <= 2 * rps}
 
 
 def measure_slowed(stack: Stack, world: scenario.World, args) -> dict:
@@ -253,6 +261,11 @@ def table(report: dict) -> str:
                      f"{keepup['seconds']:g} s: pending every {KEEPUP_SAMPLE_S} s {keepup['pending']}, all stored "
                      f"{keepup['drained_after_s']} s after the load; "
                      + ("ok" if keepup["meets_target"] else "MISSED (pending at the end over 2 s of writes)"))
+        cost = keepup["cpu_per_post"]
+        if cost["workers_us"] is not None:
+            lines.append(f"  CPU per post stored (with its user's document): workers {cost['workers_us']} us"
+                         + (f", the MongoDB wire server {cost['mongo_us']} us" if cost["mongo_us"] is not None else "")
+                         + f" ({keepup['posts_stored']} posts)")
     fan = report.get("fanout", {})
     if "p50_ms" in fan:
         lines.append(f"Socket.IO fan-out to {fan['clients']} clients on {fan['instances']} instances: "

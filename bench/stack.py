@@ -75,6 +75,7 @@ class Stack:
         self.bare: subprocess.Popen | None = None
         self.bare_port = 0
         self.workers: list[subprocess.Popen] = []
+        self.threads = 0
         self.ports: list[int] = []
         self.jwt_secret = secrets.token_urlsafe(48)
         self.mongo_db = f"bench_{secrets.token_hex(4)}"
@@ -159,8 +160,31 @@ class Stack:
     def start_workers(self, threads: int = 2, delay_ms: float = 0, processes: int = 1) -> None:
         """`processes` worker processes of `threads` threads each."""
         self.stop_workers()
+        self.threads = threads
         self.workers = [self._spawn([sys.executable, "-m", "bench.worker", "--threads", str(threads),
                                      "--delay-ms", str(delay_ms)], "worker.log") for _ in range(processes)]
+
+    def wait_workers(self, timeout: float = 30) -> None:
+        """Until every started worker thread has registered with RQ (imports and connections done)."""
+        r, wanted = self.redis(), len(self.workers) * self.threads
+        deadline = time.monotonic() + timeout
+        while r.scard("rq:workers") < wanted and time.monotonic() < deadline:
+            if not self.workers_alive():
+                raise RuntimeError(f"a bench worker exited:\n{self.log_tail('worker.log')}")
+            time.sleep(0.05)
+
+    def workers_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(w.pid) for w in self.workers)
+
+    def mongo_cpu_seconds(self) -> float | None:
+        """The MongoDB wire server's CPU time so far; None for a MONGO_URL server (not ours to measure)."""
+        return cpu_seconds(self.mongo_server.proc.pid) if self.mongo_server is not None else None
+
+    def stored(self, collection: str) -> int:
+        from pymongo import MongoClient
+
+        with MongoClient(self.mongo_url) as client:
+            return client[self.mongo_db][collection].count_documents({})
 
     def workers_alive(self) -> bool:
         return all(w.poll() is None for w in self.workers)
