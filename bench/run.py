@@ -31,6 +31,7 @@ from bench import fanout, load, scenario
 from bench.fanout import TARGET_P99_MS as FANOUT_P99_MS
 from bench.stack import Stack, cpu_split
 from mysocial.core.writepath import PENDING
+from mysocial.timelines.cache import FANOUT_PENDING
 from queues import QUEUES
 
 CEILINGS = ("ceiling JSON", "ceiling write", "ceiling read")  # bench/bare.py: no middleware, one round trip
@@ -142,6 +143,7 @@ def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
     stack.wait_workers()
     posts_before, workers_cpu, mongo_cpu = stack.stored("posts"), stack.workers_cpu_seconds(), stack.mongo_cpu_seconds()
     samples: list[int] = []
+    fanout_waiting: list[int] = []  # posts waiting for their fan-out
     result: dict = {}
 
     def load_it() -> None:
@@ -153,6 +155,7 @@ def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
     while loader.is_alive():
         loader.join(KEEPUP_SAMPLE_S)
         samples.append(r.hlen(PENDING))
+        fanout_waiting.append(r.llen(FANOUT_PENDING))
     alive = stack.workers_alive()
     settle_from = time.monotonic()
     while r.hlen(PENDING) and time.monotonic() - settle_from < 120:
@@ -166,7 +169,7 @@ def measure_keepup(stack: Stack, world: scenario.World, args) -> dict:
     per_post = {"workers_us": round(workers_cpu / stored * 1e6) if stored else None,
                 "mongo_us": round(mongo_cpu / stored * 1e6) if stored and mongo_cpu is not None else None}
     return {"seconds": args.keepup, "rps": round(rps, 1), "pending": samples, "drained_after_s": settled,
-            "workers": "2 processes x 1 thread", "posts_stored": stored, "cpu_per_post": per_post,
+            "workers": "2 processes x 1 thread", "posts_stored": stored, "cpu_per_post": per_post, "fanout": fanout_waiting,
             "meets_target": alive and samples[-1] <= 2 * rps}
 
 
@@ -261,6 +264,7 @@ def table(report: dict) -> str:
                      f"{keepup['seconds']:g} s: pending every {KEEPUP_SAMPLE_S} s {keepup['pending']}, all stored "
                      f"{keepup['drained_after_s']} s after the load; "
                      + ("ok" if keepup["meets_target"] else "MISSED (pending at the end over 2 s of writes)"))
+        lines.append(f"  posts waiting for their fan-out, every {KEEPUP_SAMPLE_S} s: {keepup['fanout']}")
         cost = keepup["cpu_per_post"]
         if cost["workers_us"] is not None:
             lines.append(f"  CPU per post stored (with its user's document): workers {cost['workers_us']} us"

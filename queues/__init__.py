@@ -145,18 +145,28 @@ def waiting_key(queue: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def _drain_payload(queue: str) -> tuple[bytes, str]:
-    return _payload(PERSIST_DRAIN, (queue,))
+def _fixed_payload(func: str, args: tuple) -> tuple[bytes, str]:
+    return _payload(func, args)
+
+
+def _coalesce(pipe, function: str, queue: str, func: str, args: tuple, pending: str, waiting: str,
+              members: list[str]) -> None:
+    template = _template(queue, func, True, tuple(RETRY_INTERVALS))
+    job_id = _new_id()
+    functions.call(pipe, function, [pending, waiting, template.registry, Job.key_for(job_id), template.queue_key],
+                   {"members": members, "id": job_id, "ttl": WAITING_TTL},
+                   *_job_fields(template, _fixed_payload(func, args)))
 
 
 def signal(pipe, queue: str, members: list[str]) -> None:
     """Add `members` to `queue`'s drain set and enqueue its drain job unless one is waiting."""
-    template = _template(queue, PERSIST_DRAIN, True, tuple(RETRY_INTERVALS))
-    job_id = _new_id()
-    functions.call(pipe, "persist_signal",
-                   [drain_key(queue), waiting_key(queue), template.registry, Job.key_for(job_id), template.queue_key],
-                   {"members": members, "id": job_id, "ttl": WAITING_TTL},
-                   *_job_fields(template, _drain_payload(queue)))
+    _coalesce(pipe, "persist_signal", queue, PERSIST_DRAIN, (queue,), drain_key(queue), waiting_key(queue), members)
+
+
+def signal_in_order(pipe, queue: str, func: str, pending: str, waiting: str, entries: list[str]) -> None:
+    """Append `entries` to the list `pending` and enqueue the job `func()` on `queue` unless one is
+    waiting (`waiting` marks it): a coalesced job that takes its entries in order (`queue_take`)."""
+    _coalesce(pipe, "queue_signal", queue, func, (), pending, waiting, entries)
 
 
 def add_persists(pipe, changes: list[tuple[str, str]]) -> None:

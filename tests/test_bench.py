@@ -148,10 +148,11 @@ def test_percentile_and_reports():
     assert routes["minimal write"]["ratio"] == 0.8 and "meets_target" not in routes["minimal write"]
     assert routes["ceiling write"]["ratio"] is None and "ratio" not in routes["send message"]
     keepup = {"seconds": 60, "rps": 1500.0, "pending": [100, 900], "drained_after_s": 2.5, "workers": "2 x 1",
-              "posts_stored": 500, "cpu_per_post": {"workers_us": 120, "mongo_us": 900}, "meets_target": True}
+              "posts_stored": 500, "cpu_per_post": {"workers_us": 120, "mongo_us": 900}, "fanout": [3, 0],
+              "meets_target": True}
     text = run.table({"routes": routes, "config": {"connections": 32}, "keepup": keepup})
     assert "create post" in text and "skipped: route not found" in text and ">= 0.7: ok" in text
-    assert "pending every 5 s [100, 900]" in text and "workers 120 us, the MongoDB wire server 900 us (500 posts)" in text
+    assert "pending every 5 s [100, 900]" in text and "fan-out, every 5 s: [3, 0]" in text and "workers 120 us, the MongoDB wire server 900 us (500 posts)" in text
 
 
 def test_requests_cycle_over_users_and_posts():

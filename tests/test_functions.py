@@ -255,6 +255,33 @@ def test_persist_signal(r):
     assert signal("j3", []) == 1 and r.lrange("rq:queue:user", 0, -1) == [b"j1", b"j3"]
 
 
+def test_queue_signal(r):
+    def signal(job_id: str, entries: list[str]) -> int:
+        keys = ["feed:fanout", "feed:fanout:waiting", "rq:queues", f"rq:job:{job_id}", "rq:queue:feed"]
+        return fcall(r, "queue_signal", keys, {"members": entries, "id": job_id, "ttl": 60}, "status", "queued")
+
+    assert signal("j1", ["b"]) == 1
+    assert signal("j2", ["a", "b"]) == 0, "a drain job is waiting: no second one"
+    assert r.lrange("feed:fanout", 0, -1) == [b"b", b"a", b"b"], "in order, repeats kept"
+    assert r.lrange("rq:queue:feed", 0, -1) == [b"j1"] and not r.exists("rq:job:j2")
+    assert r.hgetall("rq:job:j1") == {b"status": b"queued"} and 0 < r.ttl("feed:fanout:waiting") <= 60
+
+
+def test_queue_take(r):
+    keys = ["feed:fanout", "feed:fanout:taken"]
+    r.rpush("feed:fanout", "e1", "e2", "e3")
+    assert fcall(r, "queue_take", keys, {"id": "t1", "n": 2, "now": 1000, "stale": 120}) == [b"e1", b"e2"]
+    assert r.lrange("feed:fanout", 0, -1) == [b"e3"]
+    assert orjson.loads(r.hget("feed:fanout:taken", "t1")) == {"at": 1000, "entries": ["e1", "e2"]}
+    assert fcall(r, "queue_take", keys, {"id": "t2", "n": 2, "now": 1100, "stale": 120}) == [b"e3"]
+    assert fcall(r, "queue_take", keys, {"id": "t3", "n": 2, "now": 1110, "stale": 120}) == []
+    assert sorted(r.hkeys("feed:fanout:taken")) == [b"t1", b"t2"], "an empty take holds nothing"
+    r.rpush("feed:fanout", "e4")
+    assert fcall(r, "queue_take", keys, {"id": "t4", "n": 5, "now": 1121, "stale": 120}) == [b"e1", b"e2", b"e4"], \
+        "a take held over `stale` s goes back first, in its order; a younger one stays held"
+    assert sorted(r.hkeys("feed:fanout:taken")) == [b"t2", b"t4"] and not r.exists("feed:fanout")
+
+
 def test_auth_claim(r):
     keys = ["auth:usernames", "auth:emails"]
     assert fcall(r, "auth_claim", keys, {"username": "alice", "email": "a@x", "authId": "1"}) == 1

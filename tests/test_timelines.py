@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import orjson
+import pytest
 from bson import ObjectId
 from rq import Queue, SimpleWorker
 
 from mysocial.app import create_app
 from mysocial.sessions.cache import ACTIVE
-from mysocial.timelines import trends
+from mysocial.timelines import fanout, trends
 from tests.conftest import redis_state
 from tests.posts_helpers import API, ERROR_KEYS, call, follow, post, users
 from workers import context, runner
@@ -182,7 +184,6 @@ async def test_pages_from_mongodb_show_only_what_redis_says_now(client, drain, r
 
 
 async def test_scheduled_drop_of_idle_and_suspended_users_feeds(client, settings, drain, r):
-    from mysocial.timelines import fanout
     from tests.test_moderation import act, staff_and_people
 
     modo, alice, bobby, carol = await staff_and_people(client, settings, "alice", "bobby", "carol")
@@ -215,6 +216,50 @@ async def test_an_author_with_2500_followers_makes_three_fan_out_jobs(client, se
     worker.work(burst=True, max_jobs=2)
     assert feed_queue.count == 0, "and those two enqueued nothing more: three jobs in all"
     assert all(feed(r, reader) == [new] for reader in readers)
+
+
+async def test_a_burst_of_posts_makes_one_fan_out_job_that_delivers_them_all_in_order(client, drain, r):
+    alice, bobby = await users(client, "alice", "bobby")
+    await follow(client, alice, bobby)
+    await built(client, alice, drain)
+    made = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(30)]
+    deleted = made.pop(3)
+    await call(client, "DELETE", f"/post/{deleted}", bobby)
+    feed_queue = Queue("feed", connection=r)
+    assert feed_queue.count == 1, "31 fan-outs, one job waiting"
+    assert [orjson.loads(e)[3] for e in r.lrange("feed:fanout", 0, -1)] == ["add"] * 30 + ["remove"]
+    SimpleWorker([feed_queue], connection=context.get().redis).work(burst=True, max_jobs=1)
+    assert feed(r, alice) == list(reversed(made)), "the delete's entry came after its create's"
+    assert not r.exists("feed:fanout", "feed:fanout:taken", "feed:fanout:waiting") and feed_queue.count == 0
+
+
+async def test_a_fan_out_that_fails_gives_its_take_back_and_one_that_died_is_taken_again(
+        client, drain, r, monkeypatch):
+    alice, bobby = await users(client, "alice", "bobby")
+    await follow(client, alice, bobby)
+    await built(client, alice, drain)
+    first = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(3)]
+    entries = r.lrange("feed:fanout", 0, -1)
+    real, calls = fanout.fan_out, []
+
+    async def failing(app, post_id, *args):
+        calls.append(post_id)
+        if post_id == first[1]:
+            raise RuntimeError("MongoDB is gone")
+        return await real(app, post_id, *args)
+
+    monkeypatch.setattr(fanout, "fan_out", failing)
+    with pytest.raises(ExceptionGroup):
+        context.run(fanout.drain(context.app()))
+    assert first[1] in calls
+    assert r.lrange("feed:fanout", 0, -1) == entries and not r.exists("feed:fanout:taken"), "given back, in order"
+    monkeypatch.setattr(fanout, "fan_out", real)
+    # a job that died holding a take: the next take, STALE_S later, gives it back first
+    fcall = lambda *keys_args: r.fcall("queue_take", 2, "feed:fanout", "feed:fanout:taken", *keys_args)  # noqa: E731
+    assert fcall(orjson.dumps({"id": "dead", "n": 10, "now": time.time() - fanout.STALE_S - 1, "stale": 1e9})) == entries
+    later = (await post(client, bobby, post="later"))["_id"]
+    assert context.run(fanout.drain(context.app())) == 4
+    assert feed(r, alice) == [later, *reversed(first)] and not r.exists("feed:fanout", "feed:fanout:taken")
 
 
 async def test_public_and_all_timelines_and_profile_posts(client, drain, r):

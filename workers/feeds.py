@@ -1,9 +1,14 @@
-"""The `feed` queue's jobs: home-feed fan-out, merges, builds (mysocial.timelines.fanout), and the
-scheduled ones: idle feeds dropped, trends recomputed (mysocial.timelines.trends)."""
+"""The `feed` queue's jobs: home-feed fan-out (the coalesced drain, and a large following's
+batches), merges, builds (mysocial.timelines.fanout), and the scheduled ones: fan-out left behind
+by a dead job, idle feeds dropped, trends recomputed (mysocial.timelines.trends)."""
 from __future__ import annotations
 
 from mysocial.timelines import fanout as feeds, trends as ranking
 from workers import context
+
+
+def drain() -> int:
+    return context.run(feeds.drain(context.app()))
 
 
 def fanout(post_id: str, author: str, score: float, op: str = "add", batch: list | None = None) -> int:

@@ -20,6 +20,7 @@ PERIODIC = [
     # (id, cron, function): ids are stable so restarts and several schedulers do not duplicate them
     ("reconcile", "* * * * *", "workers.maintenance.reconcile"),
     ("trends", "* * * * *", "workers.feeds.trends"),
+    ("feed-drain", "* * * * *", "workers.feeds.drain"),
     ("drop-idle-feeds", "17 * * * *", "workers.feeds.drop_idle"),
 ]
 

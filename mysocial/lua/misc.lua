@@ -1,4 +1,4 @@
--- Small functions of core modules: rate limits, presence, RQ's enqueue, the persist drain's signal.
+-- Small functions of core modules: rate limits, presence, RQ's enqueue, coalesced jobs' signals.
 
 -- ratelimit_reserve(counter; {window, by}) -> the count once `by` more are counted (one request,
 -- or a lease of many); the counter expires with its window. One call instead of INCRBY + EXPIRE NX:
@@ -34,17 +34,47 @@ end
 
 -- persist_signal(persist:drain:<queue>, persist:waiting:<queue>, rq:queues, rq:job:<id>, rq:queue:<queue>;
 --                {members, id, ttl}, job hash fields...) -> 1 if the drain job was enqueued, else 0
--- Coalesced persistence (mysocial's queues module): the members join the queue's drain set, and
--- a drain job is enqueued only if none is waiting (the waiting mark lives `ttl` seconds at most,
--- so a mark whose job was lost is not there for ever; a drain job removes it when it starts).
-local function persist_signal(keys, argv)
+-- Coalesced jobs (mysocial's queues module): the members join the job's pending set, and the
+-- job is enqueued only if none is waiting (the waiting mark lives `ttl` seconds at most, so a
+-- mark whose job was lost is not there for ever; the job removes it when it starts).
+-- queue_signal(pending list, waiting, ...the same) does that for a list: members in order.
+local function coalesce(keys, argv, add)
   local a = args(argv)
-  if #a.members > 0 then redis.call('SADD', keys[1], unpack(a.members)) end
+  if #a.members > 0 then redis.call(add, keys[1], unpack(a.members)) end
   if not redis.call('SET', keys[2], a.id, 'NX', 'EX', a.ttl) then return 0 end
   enqueue(keys[3], keys[4], keys[5], a.id, argv)
   return 1
 end
 
+local function persist_signal(keys, argv)
+  return coalesce(keys, argv, 'SADD')
+end
+
+local function queue_signal(keys, argv)
+  return coalesce(keys, argv, 'RPUSH')
+end
+
+-- queue_take(pending list, taken; {id, n, now, stale}) -> up to `n` entries from the list's head
+-- The entries a job takes are held in `taken` under the take's id until the job is done with
+-- them (it deletes that field); the entries of a take older than `stale` seconds (its job died)
+-- go back to the list's head first, in their order.
+local function queue_take(keys, argv)
+  local a = args(argv)
+  local held = redis.call('HGETALL', keys[2])
+  for i = 1, #held, 2 do
+    local take = cjson.decode(held[i + 1])
+    if take.at < a.now - a.stale then
+      for j = #take.entries, 1, -1 do redis.call('LPUSH', keys[1], take.entries[j]) end
+      redis.call('HDEL', keys[2], held[i])
+    end
+  end
+  local entries = redis.call('LRANGE', keys[1], 0, a.n - 1)
+  if #entries == 0 then return {} end
+  redis.call('LTRIM', keys[1], #entries, -1)
+  redis.call('HSET', keys[2], a.id, cjson.encode({at = a.now, entries = entries}))
+  return entries
+end
+
 register{'ratelimit_reserve', ratelimit_reserve,
           'presence_leave', presence_leave, 'rq_enqueue', rq_enqueue,
-          'persist_signal', persist_signal}
+          'persist_signal', persist_signal, 'queue_signal', queue_signal, 'queue_take', queue_take}

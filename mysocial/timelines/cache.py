@@ -6,6 +6,10 @@ timelines.lua).
   (the index `home:<userId>`, built by a `feed` job from the authors' `posts:user:` lists, and
   filled by fan-out meanwhile). `home:floor:<userId>`: the newest entry ever trimmed; below it,
   pages come from MongoDB.
+- Fan-out is coalesced: a post's create or delete appends `[post id, author, score, op]` to
+  `feed:fanout` (on the queues' Redis) and enqueues one drain job unless one is waiting
+  (`feed:fanout:waiting`); the job takes the entries in order, many at a time, and holds those it
+  took in `feed:fanout:taken` until done (mysocial.timelines.fanout.drain).
 - A feed is kept only for a user active within FEED_ACTIVE_DAYS (mysocial.sessions' `active`):
   fan-out drops the feed of a follower idle longer, and so does a job every hour.
 
@@ -15,6 +19,7 @@ unfollows also remove entries, to keep feeds small.
 """
 from __future__ import annotations
 
+import orjson
 from aiohttp import web
 
 import queues
@@ -29,6 +34,10 @@ from mysocial.posts import cache as posts
 from mysocial.sessions.cache import ACTIVE
 
 QUEUE = "feed"
+FANOUT_PENDING = "feed:fanout"
+FANOUT_TAKEN = "feed:fanout:taken"
+FANOUT_WAITING = "feed:fanout:waiting"
+FANOUT_DRAIN = "workers.feeds.drain"
 home_key = prefixed("home:")
 floor_key = prefixed("home:floor:")
 queued_key = prefixed("queued:home:")  # a build was asked for: one job however many reads, until it ran
@@ -95,9 +104,10 @@ async def idle_users(app: web.Application, before: float, limit: int) -> list[st
 
 
 def fan_out(pipe, post: dict, op: str = "add") -> None:
-    """The post's fan-out to its author's followers' feeds (`op` add or remove), as one job:
-    the job itself splits the followers into batches (mysocial.timelines.fanout)."""
-    queues.add_job(pipe, QUEUE, "workers.feeds.fanout", post["_id"], post["userId"], ms(post["createdAt"]), op)
+    """The post's fan-out to its author's followers' feeds (`op` add or remove): an entry for the
+    coalesced drain job, which splits a large following into batches (mysocial.timelines.fanout)."""
+    entry = orjson.dumps([post["_id"], post["userId"], ms(post["createdAt"]), op]).decode()
+    queues.signal_in_order(pipe, QUEUE, FANOUT_DRAIN, FANOUT_PENDING, FANOUT_WAITING, [entry])
 
 
 def followed(pipe, follower: str, followee: str) -> None:
