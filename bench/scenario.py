@@ -140,6 +140,9 @@ BASELINE_PATHS = {
 }
 
 
+HOME_LIMIT = 10
+
+
 def requests_for(world: World, route: str) -> list[Request]:
     users = world.users
     auth = [u.auth for u in users]
@@ -164,8 +167,8 @@ def requests_for(world: World, route: str) -> list[Request]:
                 "profilePicture": user.picture, "previousReaction": "", "postReactions": {}}, user.auth))
         elif route == "feed page":
             out.append(Request("GET", f"{API}/post/all/1", headers))
-        elif route == "home page":
-            out.append(Request("GET", f"{API}/timelines/home", headers))
+        elif route == "home page":  # 10 posts, as the feed page and the ceiling's read (the default is 20)
+            out.append(Request("GET", f"{API}/timelines/home?limit={HOME_LIMIT}", headers))
         elif route == "send message":
             sender, receiver = partner(world, n)
             conversation = world.conversations.get((sender.id, receiver.id))
