@@ -48,6 +48,16 @@ local function complete(marker)
   return redis.call('EXISTS', marker) == 1
 end
 
+-- A table answering `t[member]` (true or false) by ZSCORE on the sorted set `key`, each member
+-- asked once: for sets too large to read whole in a call (the suspended or limited users).
+local function zset_members(key)
+  return setmetatable({}, {__index = function(t, member)
+    local found = redis.call('ZSCORE', key, member) ~= false
+    rawset(t, member, found)
+    return found
+  end})
+end
+
 -- JSON lists inside hash fields (cjson encodes an empty table as {}).
 local function list_of(key, field)
   local raw = redis.call('HGET', key, field)

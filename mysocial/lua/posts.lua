@@ -60,13 +60,12 @@ end
 -- What a reader may see of posts, by their audience entries ("<author>:<privacy>"): Public:
 -- everyone; Followers: the author's followers and the author; Private, and Removed (taken
 -- down): the author; nobody across a block, nobody's but their own of a suspended user; a
--- limited user's Public posts: as Followers. Returns visible(entry), followed(author) and the
--- hidden and limited sets (tables). Keys: blocked:<reader>, blockedby:<reader>,
--- following:<reader>, accounts:suspended, accounts:limited.
+-- limited user's Public posts: as Followers. Returns visible(entry), followed(author) and
+-- limited[author]; a page asks about its authors only. Keys: blocked:<reader>,
+-- blockedby:<reader>, following:<reader>, accounts:suspended, accounts:limited.
 local function post_viewer(blocked, blockedby, following, suspended, limited_key, reader)
   local hidden = graph_hidden(blocked, blockedby, suspended, reader)
-  local limited = {}
-  for _, u in ipairs(redis.call('ZRANGE', limited_key, 0, -1)) do limited[u] = true end
+  local limited = zset_members(limited_key)
   local follows = {}
   local function followed(author)
     if follows[author] == nil then follows[author] = graph_follows(following, author) end
@@ -82,7 +81,7 @@ local function post_viewer(blocked, blockedby, following, suspended, limited_key
     if privacy ~= 'Followers' and privacy ~= 'Public' then return false end
     return followed(author)
   end
-  return visible, followed, hidden, limited
+  return visible, followed, limited
 end
 
 -- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
@@ -103,7 +102,7 @@ local function post_page(keys, argv)
     if not complete(keys[i]) then return refuse('incomplete', string.sub(keys[i], 10)) end
   end
   local reader = a.reader
-  local visible, followed, hidden, limited = post_viewer(keys[4], keys[5], keys[6], keys[7], keys[8], reader)
+  local visible, followed = post_viewer(keys[4], keys[5], keys[6], keys[7], keys[8], reader)
   -- The first chunk is what the page needs if nearly all is visible; each next one twice as long.
   -- Scores only when asked for: formatting them cost Redis more than the range itself.
   local seen, start = a.seen or 0, a.start or 0
@@ -137,8 +136,9 @@ local function post_page(keys, argv)
   if a.total and not a.partial then
     local function count(field) return tonumber(redis.call('HGET', keys[3], field) or '0') end
     total = count('Public') + count(reader .. ':Followers') + count(reader .. ':Private') + count(reader .. ':Removed')
+    local hidden = graph_hidden_all(keys[4], keys[5], keys[7], reader)  -- a total counts every one
     for u in pairs(hidden) do total = total - count(u .. ':Public') end
-    for u in pairs(limited) do
+    for _, u in ipairs(redis.call('ZRANGE', keys[8], 0, -1)) do
       if not hidden[u] and u ~= reader and not followed(u) then total = total - count(u .. ':Public') end
     end
     for _, u in ipairs(redis.call('ZRANGE', keys[6], 0, -1)) do

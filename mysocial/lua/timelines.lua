@@ -154,7 +154,7 @@ local function posts_cursor(keys, argv)
     if not complete(keys[i]) then return refuse('incomplete', string.sub(keys[i], 10)) end
   end
   local list, reader = keys[1], a.reader
-  local visible, followed, hidden, limited = post_viewer(keys[6], keys[7], keys[8], keys[9], keys[10], reader)
+  local visible, followed, limited = post_viewer(keys[6], keys[7], keys[8], keys[9], keys[10], reader)
   local function wanted(entry)
     if not visible(entry) then return false end
     if a.mode == 'all' then return true end
