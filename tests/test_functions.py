@@ -280,6 +280,18 @@ def test_queue_take(r):
     assert fcall(r, "queue_take", keys, {"id": "t4", "n": 5, "now": 1121, "stale": 120}) == [b"e1", b"e2", b"e4"], \
         "a take held over `stale` s goes back first, in its order; a younger one stays held"
     assert sorted(r.hkeys("feed:fanout:taken")) == [b"t2", b"t4"] and not r.exists("feed:fanout")
+    assert fcall(r, "queue_take", keys, {"id": "t5", "n": 9, "now": 2000, "stale": 120}) == [b"e3", b"e1", b"e2", b"e4"], \
+        "two stale takes: the older one's entries first"
+
+
+def test_queue_give_back(r):
+    keys = ["feed:fanout", "feed:fanout:taken"]
+    r.rpush("feed:fanout", "e1", "e2", "e3")
+    assert fcall(r, "queue_take", keys, {"id": "t1", "n": 2, "now": 1000, "stale": 120}) == [b"e1", b"e2"]
+    assert fcall(r, "queue_give_back", keys, {"id": "t1"}) == 2
+    assert r.lrange("feed:fanout", 0, -1) == [b"e1", b"e2", b"e3"] and not r.exists("feed:fanout:taken")
+    assert fcall(r, "queue_give_back", keys, {"id": "t1"}) == 0, "given back once"
+    assert r.lrange("feed:fanout", 0, -1) == [b"e1", b"e2", b"e3"]
 
 
 def test_auth_claim(r):

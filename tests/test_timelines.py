@@ -233,33 +233,71 @@ async def test_a_burst_of_posts_makes_one_fan_out_job_that_delivers_them_all_in_
     assert not r.exists("feed:fanout", "feed:fanout:taken", "feed:fanout:waiting") and feed_queue.count == 0
 
 
-async def test_a_fan_out_that_fails_gives_its_take_back_and_one_that_died_is_taken_again(
+async def test_a_post_whose_fan_out_fails_becomes_a_job_of_its_own_and_the_others_go_on(
+        client, drain, r, monkeypatch):
+    alice, bobby = await users(client, "alice", "bobby")
+    await follow(client, alice, bobby)
+    await built(client, alice, drain)
+    made = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(3)]
+    real, calls = fanout.fan_out, []
+
+    async def failing(app, post_id, *args):
+        calls.append(post_id)
+        if post_id == made[1]:
+            raise RuntimeError("this post's fan-out fails")
+        return await real(app, post_id, *args)
+
+    monkeypatch.setattr(fanout, "fan_out", failing)
+    assert context.run(fanout.drain(context.app())) == 3
+    assert sorted(calls) == sorted(made)
+    assert feed(r, alice) == [made[2], made[0]] and not r.exists("feed:fanout", "feed:fanout:taken")
+    [job] = [j for j in Queue("feed", connection=r).get_jobs() if j.func_name != fanout.cache.FANOUT_DRAIN]
+    assert (job.func_name, job.args) == ("workers.feeds.fanout", (made[1], bobby.id, job.args[2], "add"))
+    monkeypatch.setattr(fanout, "fan_out", real)
+    SimpleWorker([Queue("feed", connection=r)], connection=context.get().redis).work(burst=True)
+    assert feed(r, alice) == list(reversed(made))
+
+
+async def test_an_interrupted_fan_out_gives_its_take_back_and_one_that_died_is_taken_again(
         client, drain, r, monkeypatch):
     alice, bobby = await users(client, "alice", "bobby")
     await follow(client, alice, bobby)
     await built(client, alice, drain)
     first = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(3)]
     entries = r.lrange("feed:fanout", 0, -1)
-    real, calls = fanout.fan_out, []
 
-    async def failing(app, post_id, *args):
-        calls.append(post_id)
-        if post_id == first[1]:
-            raise RuntimeError("MongoDB is gone")
-        return await real(app, post_id, *args)
+    class Stop(BaseException):
+        pass
 
-    monkeypatch.setattr(fanout, "fan_out", failing)
-    with pytest.raises(ExceptionGroup):
+    async def stopped(app, post_id, *args):
+        raise Stop
+
+    monkeypatch.setattr(fanout, "fan_out", stopped)
+    with pytest.raises(Stop):
         context.run(fanout.drain(context.app()))
-    assert first[1] in calls
     assert r.lrange("feed:fanout", 0, -1) == entries and not r.exists("feed:fanout:taken"), "given back, in order"
-    monkeypatch.setattr(fanout, "fan_out", real)
+    monkeypatch.undo()
     # a job that died holding a take: the next take, STALE_S later, gives it back first
-    fcall = lambda *keys_args: r.fcall("queue_take", 2, "feed:fanout", "feed:fanout:taken", *keys_args)  # noqa: E731
-    assert fcall(orjson.dumps({"id": "dead", "n": 10, "now": time.time() - fanout.STALE_S - 1, "stale": 1e9})) == entries
+    fcall = lambda named: r.fcall("queue_take", 2, "feed:fanout", "feed:fanout:taken", orjson.dumps(named))  # noqa: E731
+    assert fcall({"id": "dead", "n": 10, "now": time.time() - fanout.STALE_S - 1, "stale": 1e9}) == entries
     later = (await post(client, bobby, post="later"))["_id"]
     assert context.run(fanout.drain(context.app())) == 4
     assert feed(r, alice) == [later, *reversed(first)] and not r.exists("feed:fanout", "feed:fanout:taken")
+
+
+async def test_a_drain_job_hands_what_is_left_after_its_takes_to_a_new_one(client, drain, r, monkeypatch):
+    alice, bobby = await users(client, "alice", "bobby")
+    await follow(client, alice, bobby)
+    await built(client, alice, drain)
+    made = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(12)]
+    monkeypatch.setattr(fanout, "TAKE", 5)
+    monkeypatch.setattr(fanout, "MAX_TAKES", 2)
+    feed_queue = Queue("feed", connection=r)
+    feed_queue.empty()
+    assert context.run(fanout.drain(context.app())) == 10
+    assert r.llen("feed:fanout") == 2 and feed_queue.count == 1, "the rest has a job"
+    assert context.run(fanout.drain(context.app())) == 2
+    assert feed(r, alice) == list(reversed(made))
 
 
 async def test_public_and_all_timelines_and_profile_posts(client, drain, r):

@@ -73,9 +73,8 @@ async def _mine(app: web.Application, me: str, post_id: str, comment_id: str) ->
 
 
 async def add(app: web.Application, me: dict, post_id: str, text: str) -> dict:
-    post, hidden, limited, user = await read_all(
-        app, posts.read(app, post_id), graph.hidden(me["userId"]), access.author_limited(app, post_id),
-        users.card(app, me["userId"]))
+    post, hidden, limited, user = await read_all(app, *access.reach_reads(app, me["userId"], post_id),
+                                                 users.card(app, me["userId"]))
     post = await access.check_reachable(app, me["userId"], post, hidden, limited)
     if user is None:
         raise NotFound("User not found")

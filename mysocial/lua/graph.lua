@@ -6,22 +6,25 @@
 
 local function edge(a, b) return a .. '-' .. b end
 
+-- Whom a reader blocks and who blocks them, into the table `into`.
+local function blocks_into(into, blocked_key, blockedby_key)
+  for _, u in ipairs(redis.call('SMEMBERS', blocked_key)) do into[u] = true end
+  for _, u in ipairs(redis.call('SMEMBERS', blockedby_key)) do into[u] = true end
+  return into
+end
+
 -- Who a reader must not see or reach: whom they block, who blocks them, suspended users, as a
 -- table answering `hidden[user]`; a user's suspension is asked when first needed (there may be
 -- many more suspended users than a page has authors).
 local function graph_hidden(blocked_key, blockedby_key, suspended_key, reader)
-  local hidden, suspended = {}, zset_members(suspended_key)
-  for _, u in ipairs(redis.call('SMEMBERS', blocked_key)) do hidden[u] = true end
-  for _, u in ipairs(redis.call('SMEMBERS', blockedby_key)) do hidden[u] = true end
+  local hidden, suspended = blocks_into({}, blocked_key, blockedby_key), zset_members(suspended_key)
   hidden[reader] = false
   return setmetatable(hidden, {__index = function(_, u) return suspended[u] end})
 end
 
 -- Everyone graph_hidden hides, as a set (a table of them), for what must count them all.
 local function graph_hidden_all(blocked_key, blockedby_key, suspended_key, reader)
-  local all = {}
-  for _, u in ipairs(redis.call('SMEMBERS', blocked_key)) do all[u] = true end
-  for _, u in ipairs(redis.call('SMEMBERS', blockedby_key)) do all[u] = true end
+  local all = blocks_into({}, blocked_key, blockedby_key)
   for _, u in ipairs(redis.call('ZRANGE', suspended_key, 0, -1)) do all[u] = true end
   all[reader] = nil
   return all

@@ -54,20 +54,25 @@ local function queue_signal(keys, argv)
   return coalesce(keys, argv, 'RPUSH')
 end
 
+-- Put a take's entries back at the list's head, in their order, and forget the take.
+local function give_back(pending, taken, id, take)
+  for j = #take.entries, 1, -1 do redis.call('LPUSH', pending, take.entries[j]) end
+  redis.call('HDEL', taken, id)
+end
+
 -- queue_take(pending list, taken; {id, n, now, stale}) -> up to `n` entries from the list's head
 -- The entries a job takes are held in `taken` under the take's id until the job is done with
--- them (it deletes that field); the entries of a take older than `stale` seconds (its job died)
--- go back to the list's head first, in their order.
+-- them (it deletes that field); the takes older than `stale` seconds (their job died) go back to
+-- the list's head first, the oldest first, each in its order.
 local function queue_take(keys, argv)
   local a = args(argv)
-  local held = redis.call('HGETALL', keys[2])
+  local held, stale = redis.call('HGETALL', keys[2]), {}
   for i = 1, #held, 2 do
     local take = cjson.decode(held[i + 1])
-    if take.at < a.now - a.stale then
-      for j = #take.entries, 1, -1 do redis.call('LPUSH', keys[1], take.entries[j]) end
-      redis.call('HDEL', keys[2], held[i])
-    end
+    if take.at < a.now - a.stale then stale[#stale + 1] = {held[i], take} end
   end
+  table.sort(stale, function(x, y) return x[2].at > y[2].at end)  -- pushed newest first
+  for _, s in ipairs(stale) do give_back(keys[1], keys[2], s[1], s[2]) end
   local entries = redis.call('LRANGE', keys[1], 0, a.n - 1)
   if #entries == 0 then return {} end
   redis.call('LTRIM', keys[1], #entries, -1)
@@ -75,6 +80,18 @@ local function queue_take(keys, argv)
   return entries
 end
 
+-- queue_give_back(pending list, taken; {id}) -> how many entries went back to the list's head
+-- (0 when the take is not held: given back already, once it was stale).
+local function queue_give_back(keys, argv)
+  local a = args(argv)
+  local raw = redis.call('HGET', keys[2], a.id)
+  if not raw then return 0 end
+  local take = cjson.decode(raw)
+  give_back(keys[1], keys[2], a.id, take)
+  return #take.entries
+end
+
 register{'ratelimit_reserve', ratelimit_reserve,
           'presence_leave', presence_leave, 'rq_enqueue', rq_enqueue,
-          'persist_signal', persist_signal, 'queue_signal', queue_signal, 'queue_take', queue_take}
+          'persist_signal', persist_signal, 'queue_signal', queue_signal, 'queue_take', queue_take,
+          'queue_give_back', queue_give_back}

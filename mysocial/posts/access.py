@@ -150,21 +150,21 @@ async def readable(app: web.Application, reader: str, post_id: str) -> dict:
 
 async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
     """The post if `reader` may react to or comment on it: 403 across a block, 404 if unseen."""
-    post, hidden, limited = await read_all(app, cache.read(app, post_id), graph.hidden(reader),
-                                           author_limited(app, post_id))
-    return await check_reachable(app, reader, post, hidden, limited)
+    return await check_reachable(app, reader, *await read_all(app, *reach_reads(app, reader, post_id)))
 
 
-def author_limited(app: web.Application, post_id: str) -> Read:
-    """Whether the post's author is limited, to read with the post; None when this process does
-    not know the author yet (`check_reachable` then reads it, and learns the author)."""
+def reach_reads(app: web.Application, reader: str, post_id: str) -> list[Read]:
+    """What `check_reachable` needs, to read with whatever else a handler needs: the post, the
+    reader's `graph.hidden` set and whether the author is limited. That last one is None when
+    this process does not know the post's author yet (`check_reachable` then reads it, and
+    learns the author, who never changes)."""
     author = app[AUTHORS].get(post_id)
-    return graph.is_limited(author) if author else known(None)
+    return [cache.read(app, post_id), graph.hidden(reader), graph.is_limited(author) if author else known(None)]
 
 
 async def check_reachable(app: web.Application, reader: str, post: dict | None, hidden: set[str],
                           limited: bool | None = None) -> dict:
-    """`reachable` for a post, the reader's `blocks.hidden` set and `author_limited` read already."""
+    """`reachable` for what `reach_reads` read."""
     if post is None:
         raise NotFound(NOT_FOUND)
     app[AUTHORS].learn(post)

@@ -21,13 +21,12 @@ from mysocial.users import cache as users
 
 async def _load(app: web.Application, me: dict, post_id: str
                 ) -> tuple[dict | None, dict, set[str], dict | None, bool | None]:
-    """The post, my user, whom I am in a block with, my reaction to the post and whether its
-    author is limited (access.author_limited): one round trip. (The reaction's id comes from my
+    """The post, whom I am in a block with and whether its author is limited (access.reach_reads),
+    my user and my reaction to the post: one round trip. (The reaction's id comes from my
     username, which never changes.)"""
-    post, user, hidden, current, complete, limited = await read_all(
-        app, posts.read(app, post_id), users.card(app, me["userId"]), graph.hidden(me["userId"]),
-        cache.read(app, cache.reaction_id(post_id, me["username"])), indexes.is_complete(cache.post_index(post_id)),
-        access.author_limited(app, post_id))
+    post, hidden, limited, user, current, complete = await read_all(
+        app, *access.reach_reads(app, me["userId"], post_id), users.card(app, me["userId"]),
+        cache.read(app, cache.reaction_id(post_id, me["username"])), indexes.is_complete(cache.post_index(post_id)))
     if user is None:
         raise NotFound("User not found")
     if post is not None:

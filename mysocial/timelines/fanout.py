@@ -12,6 +12,7 @@ times what persisting it costs (bench, keeping up).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 
@@ -28,6 +29,8 @@ from mysocial.moderation import cache as moderation
 from mysocial.posts import cache as posts
 from mysocial.timelines import cache
 
+log = logging.getLogger("mysocial.feeds")
+
 FANOUT = "workers.feeds.fanout"
 FOREVER = 1e18  # ms: nobody was active since then
 TAKE = 200  # entries per take
@@ -36,12 +39,16 @@ STALE_S = 2 * queues.JOB_TIMEOUT  # a take held longer: its job died, the entrie
 
 
 async def drain(app: web.Application) -> int:
-    """Fan out the posts waiting in `feed:fanout`, in order; how many entries it took.
+    """Fan out the posts waiting in `feed:fanout`; how many entries it took.
 
     The waiting mark goes first, so a post from then on enqueues another job. Each take is held
-    in `feed:fanout:taken` until its posts are fanned out: a job that fails gives it back to the
-    list's head (and fails, for RQ to retry); one that dies holds it until it is STALE_S old,
-    when the next take gives it back (a drain job runs every minute, whatever is posted)."""
+    in `feed:fanout:taken` until its posts are fanned out. A post whose fan-out fails becomes a
+    job of its own (`workers.feeds.fanout`: RQ retries it, and shows it among the failed if it
+    keeps failing), so one bad post never holds up the others; a job interrupted gives its take
+    back to the list's head, and one that dies holds it until it is STALE_S old, when the next
+    take gives it back (a drain job runs every minute, whatever is posted). Within a take each
+    post's entries run in their order; two drain jobs may run at once (a feed entry need only be
+    present: what a page shows is decided when it is read)."""
     await app[JOBS].run(lambda pipe: pipe.delete(cache.FANOUT_WAITING))
     taken = 0
     for _ in range(MAX_TAKES):
@@ -52,31 +59,41 @@ async def drain(app: web.Application) -> int:
         if not entries:
             return taken
         try:
-            await _fan_out_all(app, [orjson.loads(entry) for entry in entries])
+            failed = await _fan_out_all(app, [orjson.loads(entry) for entry in entries])
+            await app[JOBS].transaction(lambda pipe: _done(pipe, take, failed))
         except BaseException:
-            await app[JOBS].transaction(lambda pipe: (pipe.lpush(cache.FANOUT_PENDING, *reversed(entries)),
-                                                      pipe.hdel(cache.FANOUT_TAKEN, take)))
+            await app[JOBS].run(lambda pipe: functions.call(
+                pipe, "queue_give_back", [cache.FANOUT_PENDING, cache.FANOUT_TAKEN], {"id": take}))
             raise
-        await app[JOBS].run(lambda pipe: pipe.hdel(cache.FANOUT_TAKEN, take))
         taken += len(entries)
     await app[JOBS].transaction(lambda pipe: queues.signal_in_order(
         pipe, cache.QUEUE, cache.FANOUT_DRAIN, cache.FANOUT_PENDING, cache.FANOUT_WAITING, []))
     return taken
 
 
-async def _fan_out_all(app: web.Application, entries: list[list]) -> None:
-    """Every post's entries in their order; the posts together (their round trips shared)."""
+def _done(pipe, take: str, failed: list[list]) -> None:
+    for entry in failed:
+        queues.add_job(pipe, cache.QUEUE, FANOUT, *entry)
+    pipe.hdel(cache.FANOUT_TAKEN, take)
+
+
+async def _fan_out_all(app: web.Application, entries: list[list]) -> list[list]:
+    """Every post's entries in their order, the posts together (their round trips shared); the
+    entries left of the posts whose fan-out failed (from the one that failed on)."""
     by_post: dict[str, list] = {}
-    for post_id, author, score, op in entries:
-        by_post.setdefault(post_id, []).append((author, score, op))
+    for post_id, *rest in entries:
+        by_post.setdefault(post_id, []).append(rest)
 
-    async def one(post_id: str, ops: list) -> None:
-        for author, score, op in ops:
-            await fan_out(app, post_id, author, score, op)
+    async def one(post_id: str, ops: list) -> list[list]:
+        for n, (author, score, op) in enumerate(ops):
+            try:
+                await fan_out(app, post_id, author, score, op)
+            except Exception:
+                log.exception("the fan-out of post %s failed; it goes on as a job of its own", post_id)
+                return [[post_id, *rest] for rest in ops[n:]]
+        return []
 
-    async with asyncio.TaskGroup() as group:
-        for post_id, ops in by_post.items():
-            group.create_task(one(post_id, ops))
+    return [entry for left in await asyncio.gather(*(one(p, ops) for p, ops in by_post.items())) for entry in left]
 
 
 async def fan_out(app: web.Application, post_id: str, author: str, score: float, op: str,
