@@ -35,6 +35,14 @@ async def built(client, user, drain) -> None:
     assert context.get().redis.exists(f"complete:home:{user.id}")
 
 
+async def a_reader_of(client, drain, posts: int) -> tuple:
+    """alice, whose feed is built, following bobby; then bobby's `posts` new posts (ids)."""
+    alice, bobby = await users(client, "alice", "bobby")
+    await follow(client, alice, bobby)
+    await built(client, alice, drain)
+    return alice, bobby, [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(posts)]
+
+
 def feed(r, user) -> list[str]:
     return [m.decode() for m in r.zrevrange(f"home:{user.id}", 0, -1)]
 
@@ -219,10 +227,7 @@ async def test_an_author_with_2500_followers_makes_three_fan_out_jobs(client, se
 
 
 async def test_a_burst_of_posts_makes_one_fan_out_job_that_delivers_them_all_in_order(client, drain, r):
-    alice, bobby = await users(client, "alice", "bobby")
-    await follow(client, alice, bobby)
-    await built(client, alice, drain)
-    made = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(30)]
+    alice, bobby, made = await a_reader_of(client, drain, 30)
     deleted = made.pop(3)
     await call(client, "DELETE", f"/post/{deleted}", bobby)
     feed_queue = Queue("feed", connection=r)
@@ -235,10 +240,7 @@ async def test_a_burst_of_posts_makes_one_fan_out_job_that_delivers_them_all_in_
 
 async def test_a_post_whose_fan_out_fails_becomes_a_job_of_its_own_and_the_others_go_on(
         client, drain, r, monkeypatch):
-    alice, bobby = await users(client, "alice", "bobby")
-    await follow(client, alice, bobby)
-    await built(client, alice, drain)
-    made = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(3)]
+    alice, bobby, made = await a_reader_of(client, drain, 3)
     real, calls = fanout.fan_out, []
 
     async def failing(app, post_id, *args):
@@ -260,10 +262,7 @@ async def test_a_post_whose_fan_out_fails_becomes_a_job_of_its_own_and_the_other
 
 async def test_an_interrupted_fan_out_gives_its_take_back_and_one_that_died_is_taken_again(
         client, drain, r, monkeypatch):
-    alice, bobby = await users(client, "alice", "bobby")
-    await follow(client, alice, bobby)
-    await built(client, alice, drain)
-    first = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(3)]
+    alice, bobby, first = await a_reader_of(client, drain, 3)
     entries = r.lrange("feed:fanout", 0, -1)
 
     class Stop(BaseException):
@@ -286,10 +285,7 @@ async def test_an_interrupted_fan_out_gives_its_take_back_and_one_that_died_is_t
 
 
 async def test_a_drain_job_hands_what_is_left_after_its_takes_to_a_new_one(client, drain, r, monkeypatch):
-    alice, bobby = await users(client, "alice", "bobby")
-    await follow(client, alice, bobby)
-    await built(client, alice, drain)
-    made = [(await post(client, bobby, post=f"p{i}"))["_id"] for i in range(12)]
+    alice, bobby, made = await a_reader_of(client, drain, 12)
     monkeypatch.setattr(fanout, "TAKE", 5)
     monkeypatch.setattr(fanout, "MAX_TAKES", 2)
     feed_queue = Queue("feed", connection=r)
