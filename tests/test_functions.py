@@ -545,9 +545,13 @@ def test_post_page(r):
         "while the posts are rebuilt: what Redis holds, with scores"
 
 
-def test_post_page__moderation(r):
+@pytest.mark.parametrize("crowd", [0, 100], ids=["small sets, read whole", "large sets, asked per author"])
+def test_post_page__moderation(r, crowd):
     for marker in ("posts", "blocks", "follows:me", "accounts:suspended", "accounts:limited"):
         r.set(f"complete:{marker}", 1)
+    for state in ("suspended", "limited"):
+        if crowd:
+            r.zadd(f"accounts:{state}", {f"{state}-{n}": 1 for n in range(crowd)})
     posts = {"mine-removed": "me:Removed", "removed": "x:Removed", "suspended": "s:Public",
              "limited-stranger": "l:Public", "limited-friend": "f:Public", "plain": "x:Public"}
     for n, (pid, audience) in enumerate(posts.items()):

@@ -100,7 +100,11 @@ def cursor(r, mode: str = "all", lst: str = "list", **named):
     return [i.decode() for i in ids], floor
 
 
-def test_posts_cursor(r):
+@pytest.mark.parametrize("crowd", [0, 100], ids=["small sets, read whole", "large sets, asked per author"])
+def test_posts_cursor(r, crowd):
+    if crowd:
+        r.zadd("accounts:suspended", {f"s{n}": 1 for n in range(crowd)})
+        r.zadd("accounts:limited", {f"l{n}": 1 for n in range(crowd)})
     keys = ["list", "posts:audience", "posts", "complete:list", "home:floor:r", *READER]
     assert refusal(r, "posts_cursor", keys, {"reader": "r", "mode": "all", "limit": 3}) == "incomplete list"
     for marker in ("complete:list", *READER[5:]):

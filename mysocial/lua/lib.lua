@@ -48,9 +48,16 @@ local function complete(marker)
   return redis.call('EXISTS', marker) == 1
 end
 
--- A table answering `t[member]` (true or false) by ZSCORE on the sorted set `key`, each member
--- asked once: for sets too large to read whole in a call (the suspended or limited users).
+-- A table answering `t[member]` (true or false) for the sorted set `key` (the suspended or the
+-- limited users): read whole when it is small, else by ZSCORE, each member asked once (a page
+-- must not read a set of millions; a few dozen members cost less read at once).
+local WHOLE = 64
 local function zset_members(key)
+  if redis.call('ZCARD', key) <= WHOLE then
+    local all = {}
+    for _, member in ipairs(redis.call('ZRANGE', key, 0, -1)) do all[member] = true end
+    return setmetatable(all, {__index = function() return false end})
+  end
   return setmetatable({}, {__index = function(t, member)
     local found = redis.call('ZSCORE', key, member) ~= false
     rawset(t, member, found)
