@@ -326,6 +326,9 @@ async def test_a_limit_after_a_stranger_reacted_and_commented_stops_them_there(c
     await call(client, "POST", "/post/reaction", carol, json={**react, "type": "love"})
     counts = (await feed(client, dave))["posts"][0]
     assert counts["reactions"]["love"] == 1 and counts["reactions"]["like"] == 1 and counts["commentsCount"] == 2
+    await act(client, modo, bobby, "suspend")
+    answer = await call(client, "POST", "/post/reaction", carol, 403, json=react)
+    assert answer["message"] == "You cannot interact with this post", "nobody reaches a suspended author's post"
 
 
 async def test_freeze_ends_sessions_and_sign_in_but_keeps_the_data(client, settings, sockets):

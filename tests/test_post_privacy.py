@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from tests.conftest import PNG, settle
+from tests.conftest import PNG, redis_state, settle
 from tests.posts_helpers import KINDS, MP4, block, call, feed, feed_ids, follow, post, users
 
 LISTS = ("all", "images", "videos")
@@ -72,6 +72,23 @@ async def test_blocks_hide_posts_both_ways(client, settings):
                             json={"userTo": alice.id, "postId": pid, "type": "like"})
         assert answer["message"] == "You cannot interact with this post"
         await call(client, "POST", "/post/comment", reader, 403, json={"userTo": alice.id, "postId": pid, "comment": "hi"})
+
+
+async def test_a_block_after_an_interaction_stops_the_next_one(client, settings, r):
+    """Once someone interacted with a post the API knows its author, and asks only whether the
+    two are in a block (or the author suspended): a block made since must still stop them."""
+    alice, bob = await users(client, "alice", "bobby")
+    pid = (await post(client, alice, post="by alice"))["_id"]
+    react = {"userTo": alice.id, "postId": pid, "type": "like"}
+    await call(client, "POST", "/post/reaction", bob, json=react)
+    await call(client, "POST", "/post/comment", bob, json={"userTo": alice.id, "postId": pid, "comment": "hi"})
+    await block(client, alice, bob)
+    before = redis_state(r)
+    for path, body in (("/post/reaction", {**react, "type": "love"}),
+                       ("/post/comment", {"userTo": alice.id, "postId": pid, "comment": "again"})):
+        answer = await call(client, "POST", path, bob, 403, json=body)
+        assert answer["message"] == "You cannot interact with this post"
+    assert redis_state(r) == before
 
 
 async def test_single_reads_of_an_unseen_post_are_404(client, settings):

@@ -103,6 +103,13 @@ def hidden(user_id: str) -> Read:
                     [BLOCKS, moderation.SUSPENDED], lambda: hidden(user_id))
 
 
+def blocks(user_id: str) -> Read:
+    """Whom `user_id` blocks and who blocks them: `hidden` without the suspended users, for
+    what reaches only connected users (a suspension ends the user's sessions and sockets)."""
+    return _ensured(lambda pipe: pipe.sunion(blocked_key(user_id), blocked_by_key(user_id)), 1,
+                    lambda values: {m.decode() for m in values[0]} - {user_id}, [BLOCKS], lambda: blocks(user_id))
+
+
 def blocked_between(a: str, b: str) -> Read:
     """True when either user blocks the other, or either is suspended."""
     return _ensured(lambda pipe: (pipe.sismember(blocked_key(a), b), pipe.sismember(blocked_key(b), a),

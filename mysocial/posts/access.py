@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mysocial.core import realtime
 from mysocial.core.errors import Forbidden, NotFound
-from mysocial.core.reads import Read, known, read_all, read_one
+from mysocial.core.reads import Read, known, mapped, read_all, read_one
 from mysocial.graph import cache as graph
 from mysocial.posts import cache
 
@@ -62,13 +62,14 @@ class Audience:
 
 async def audience(app: web.Application, post: dict, hidden: set[str] | None = None,
                    limited: bool | None = None) -> Audience:
-    """`hidden`: the author's `blocks.hidden` set, and `limited`: whether the author is limited
-    (graph.is_limited), when the caller read them already."""
+    """`hidden`: who is in a block with the author (graph.blocks), and `limited`: whether the
+    author is limited (graph.is_limited), when the caller read them already. Suspended users
+    need not be left out: a suspension ends their sessions and sockets (and there may be many)."""
     author = post["userId"]
     if post.get("takenDown"):
         return Audience(False, frozenset({author}))
     if hidden is None:
-        hidden = await graph.hidden_from(app, author)
+        hidden = await read_one(app, graph.blocks(author))
     privacy = await _privacy(app, post, limited)
     if privacy == "Public":
         return Audience(True, frozenset(hidden))
@@ -80,7 +81,7 @@ async def audience(app: web.Application, post: dict, hidden: set[str] | None = N
 
 def reads(author: str) -> list[Read]:
     """What `audience` needs of a post's author, to ride in a write's round trip."""
-    return [graph.hidden(author), graph.is_limited(author)]
+    return [graph.blocks(author), graph.is_limited(author)]
 
 
 async def _privacy(app: web.Application, post: dict, limited: bool | None = None) -> str:
@@ -154,12 +155,16 @@ async def reachable(app: web.Application, reader: str, post_id: str) -> dict:
 
 
 def reach_reads(app: web.Application, reader: str, post_id: str) -> list[Read]:
-    """What `check_reachable` needs, to read with whatever else a handler needs: the post, the
-    reader's `graph.hidden` set and whether the author is limited. That last one is None when
-    this process does not know the post's author yet (`check_reachable` then reads it, and
-    learns the author, who never changes)."""
+    """What `check_reachable` needs, to read with whatever else a handler needs: the post, whom
+    of the reader's `graph.hidden` set it concerns, and whether the author is limited. Once this
+    process knows the post's author (who never changes; `check_reachable` learns it), that is
+    the author alone if hidden (a block or a suspension between the two: graph.blocked_between)
+    and the author's limit; before, the reader's whole set, and the limit None (read later)."""
     author = app[AUTHORS].get(post_id)
-    return [cache.read(app, post_id), graph.hidden(reader), graph.is_limited(author) if author else known(None)]
+    if author is None:
+        return [cache.read(app, post_id), graph.hidden(reader), known(None)]
+    hidden = mapped(graph.blocked_between(reader, author), lambda blocked: {author} if blocked else set())
+    return [cache.read(app, post_id), hidden, graph.is_limited(author)]
 
 
 async def check_reachable(app: web.Application, reader: str, post: dict | None, hidden: set[str],
