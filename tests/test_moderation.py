@@ -14,7 +14,7 @@ from yarl import URL
 from mysocial import cli
 from mysocial.core.mail import read_outbox
 from tests.conftest import create_app, redis_state, settle, until, until_disconnected
-from tests.posts_helpers import API, User, call, feed, feed_ids, follow, post, users
+from tests.posts_helpers import API, User, block, call, feed, feed_ids, follow, post, users
 
 ADMIN_ROUTES = [
     ("GET", "/admin/reports", None),
@@ -329,6 +329,29 @@ async def test_a_limit_after_a_stranger_reacted_and_commented_stops_them_there(c
     await act(client, modo, bobby, "suspend")
     answer = await call(client, "POST", "/post/reaction", carol, 403, json=react)
     assert answer["message"] == "You cannot interact with this post", "nobody reaches a suspended author's post"
+
+
+async def test_a_posts_reactions_and_comments_leave_out_exactly_whom_the_reader_must_not_see(client, settings):
+    """Lists ask about their own authors only (graph.hidden_among): blocked either way and
+    suspended users are left out, everyone else stays, the reader's own included."""
+    modo, bobby, carol, dave, erin, fred, gina = await staff_and_people(
+        client, settings, "bobby", "carol", "dave", "erin", "fredo", "ginas")
+    pid = (await post(client, bobby, post="hi all"))["_id"]
+    for who in (bobby, carol, dave, erin, fred, gina):
+        await call(client, "POST", "/post/reaction", who, json={"userTo": bobby.id, "postId": pid, "type": "like"})
+        await comment(client, who, pid, bobby.id, f"from {who.name}")
+    await block(client, dave, carol)
+    await block(client, carol, erin)
+    await act(client, modo, fred, "suspend")
+    seen = {bobby.name, carol.name, gina.name}
+    reactions = (await call(client, "GET", f"/post/reactions/{pid}", carol))["reactions"]
+    assert {x["username"] for x in reactions} == seen
+    comments = (await call(client, "GET", f"/post/comments/{pid}", carol))["comments"]
+    assert {x["username"] for x in comments} == seen
+    for who, count in ((dave, 0), (erin, 0), (fred, 0), (gina, 1)):
+        single = await call(client, "GET", f"/post/single/reaction/username/{who.name}/{pid}", carol)
+        assert single["count"] == count and bool(single["reactions"]) == bool(count), who.name
+    assert len((await call(client, "GET", f"/post/reactions/{pid}", gina))["reactions"]) == 5, "only fred is gone"
 
 
 async def test_freeze_ends_sessions_and_sign_in_but_keeps_the_data(client, settings, sockets):

@@ -37,16 +37,18 @@ def sees(reader: str, hidden: set[str], comment: dict) -> bool:
 async def visible(app: web.Application, reader: str, post_id: str) -> list[dict]:
     """The post's comments the reader may see (the post must be visible to them)."""
     post = await access.readable(app, reader, post_id)
-    hidden = await graph.hidden_from(app, reader)
-    return [c for c in await cache.for_post(app, post["_id"]) if sees(reader, hidden, c)]
+    comments = await cache.for_post(app, post["_id"])
+    hidden = await graph.hidden_of(app, reader, (c.get("userId") for c in comments))
+    return [c for c in comments if sees(reader, hidden, c)]
 
 
 async def page(app: web.Application, reader: str, post_id: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
     """A cursor page of the post's comments the reader may see, and the ids it spans."""
     post = await access.readable(app, reader, post_id)
-    hidden = await graph.hidden_from(app, reader)
     ids = await pages.ids(app, cache.LISTED.key(post["_id"]), cache.LISTED.index(post["_id"]), at)
-    return [c for c in await cache.get_many(app, ids) if sees(reader, hidden, c)], ids
+    comments = await cache.get_many(app, ids)
+    hidden = await graph.hidden_of(app, reader, (c.get("userId") for c in comments))
+    return [c for c in comments if sees(reader, hidden, c)], ids
 
 
 async def of(app: web.Application, post_id: str, comment_id: str) -> dict:
@@ -60,7 +62,7 @@ async def of(app: web.Application, post_id: str, comment_id: str) -> dict:
 async def single(app: web.Application, reader: str, post_id: str, comment_id: str) -> dict:
     post = await access.readable(app, reader, post_id)
     comment = await of(app, post["_id"], comment_id)
-    if not sees(reader, await graph.hidden_from(app, reader), comment):
+    if not sees(reader, await graph.hidden_of(app, reader, [comment.get("userId")]), comment):
         raise NotFound(NOT_FOUND)
     return comment
 

@@ -19,7 +19,7 @@ from aiohttp import web
 from mysocial.core import functions, indexes
 from mysocial.core.appkeys import BATCH, MONGO
 from mysocial.core.mongo import edge_ends
-from mysocial.core.reads import Read, read_all, read_one
+from mysocial.core.reads import Read, known, read_all, read_one
 from mysocial.core.redis import prefixed
 from mysocial.graph import store
 from mysocial.moderation import cache as moderation
@@ -101,6 +101,23 @@ def hidden(user_id: str) -> Read:
                                   pipe.zrange(moderation.suspended_key, 0, -1)), 2,
                     lambda values: {m.decode() for m in (*values[0], *values[1])} - {user_id},
                     [BLOCKS, moderation.SUSPENDED], lambda: hidden(user_id))
+
+
+def hidden_among(user_id: str, others: list[str]) -> Read:
+    """Which of `others` `user_id` must not see (as `hidden`), asking about these users only: a
+    list's authors, not every suspended user."""
+    if not others:
+        return known(set())
+    return _ensured(lambda pipe: (pipe.smismember(blocked_key(user_id), others),
+                                  pipe.smismember(blocked_by_key(user_id), others),
+                                  pipe.zmscore(moderation.suspended_key, others)), 3,
+                    lambda values: {u for u, *flags in zip(others, *values) if any(flags)} - {user_id},
+                    [BLOCKS, moderation.SUSPENDED], lambda: hidden_among(user_id, others))
+
+
+async def hidden_of(app: web.Application, user_id: str, others) -> set[str]:
+    """`hidden_among`, read on its own (`others`: any iterable, repeats allowed)."""
+    return await read_one(app, hidden_among(user_id, list(dict.fromkeys(o for o in others if o))))
 
 
 def blocks(user_id: str) -> Read:

@@ -80,22 +80,24 @@ async def take_back(app: web.Application, me: dict, post_id: str) -> None:
 
 async def of_post(app: web.Application, reader: str, post_id: str) -> list[dict]:
     post = await access.readable(app, reader, post_id)
-    hidden = await graph.hidden_from(app, reader)
-    return [r for r in await cache.for_post(app, post["_id"]) if r.get("userId") not in hidden]
+    reactions = await cache.for_post(app, post["_id"])
+    hidden = await graph.hidden_of(app, reader, (r.get("userId") for r in reactions))
+    return [r for r in reactions if r.get("userId") not in hidden]
 
 
 async def page(app: web.Application, reader: str, post_id: str, at: pages.Cursor) -> tuple[list[dict], list[str]]:
     """A cursor page of the post's reactions the reader may see, and the ids it spans."""
     post = await access.readable(app, reader, post_id)
-    hidden = await graph.hidden_from(app, reader)
     ids = await pages.ids(app, cache.ON_POST.key(post["_id"]), cache.ON_POST.index(post["_id"]), at)
-    return [r for r in await cache.get_many(app, ids) if r.get("userId") not in hidden], ids
+    reactions = await cache.get_many(app, ids)
+    hidden = await graph.hidden_of(app, reader, (r.get("userId") for r in reactions))
+    return [r for r in reactions if r.get("userId") not in hidden], ids
 
 
 async def single(app: web.Application, reader: str, username: str, post_id: str) -> dict | None:
     post = await access.readable(app, reader, post_id)
     reaction = await cache.get(app, cache.reaction_id(post["_id"], username))
-    if reaction and reaction.get("userId") in await graph.hidden_from(app, reader):
+    if reaction and reaction.get("userId") in await graph.hidden_of(app, reader, [reaction.get("userId")]):
         return None
     return reaction
 
