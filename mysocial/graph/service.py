@@ -114,7 +114,7 @@ async def unblock(app: web.Application, me: str, other: str) -> None:
 
 
 async def cards(app: web.Application, ids: list[str], viewer: str) -> list[dict]:
-    hidden = await cache.hidden_from(app, viewer)
+    hidden = await cache.hidden_of(app, viewer, ids)
     return [card(u) for u in await users.get_many(app, [i for i in ids if i not in hidden])]
 
 

@@ -17,6 +17,7 @@ from mysocial.core.appkeys import MEDIA
 from mysocial.core.errors import Forbidden, NotFound
 from mysocial.core.functions import Refused
 from mysocial.core.mongo import now_iso
+from mysocial.core.reads import read_one
 from mysocial.core.writepath import Change, commit
 from mysocial.graph import cache as graph
 from mysocial.images import cache
@@ -31,7 +32,7 @@ def _changes(image_id: str, user_id: str, deleted: bool = False) -> list[Change]
 
 
 async def _tell_everyone(app: web.Application, user: dict, event: str, data) -> None:
-    hidden = await graph.hidden_from(app, user["_id"])
+    hidden = await read_one(app, graph.blocks(user["_id"]))  # a suspended user has no socket
     if event == "update user":
         await realtime.emit_to(app, event, data, [user["_id"]])
         await realtime.emit_except(app, event, views.public(data), {*hidden, user["_id"]})

@@ -105,7 +105,7 @@ async def _target(app: web.Application, me: str, target_type: str, target_id: st
         if comment is None:
             raise NotFound(comment_rules.NOT_FOUND)
         await access.readable(app, me, comment["postId"])
-        if not comment_rules.sees(me, await graph.hidden_from(app, me), comment):
+        if not comment_rules.sees(me, await graph.hidden_of(app, me, [comment["userId"]]), comment):
             raise NotFound(comment_rules.NOT_FOUND)
         return comment["userId"]
     if target_type == "user":

@@ -16,9 +16,10 @@ NOT_FOUND = "Notification not found"
 async def listing(app: web.Application, user_id: str, ids: list[str] | None = None) -> list[dict]:
     """The recipient's notifications in wire form (what GET /notifications answers and
     `insert notification` carries): the newest, or those of `ids`."""
-    hidden = await graph.hidden_from(app, user_id)
     ids = await cache.ids(app, user_id) if ids is None else ids
-    docs = [d for d in await cache.get_many(app, ids) if d.get("userFrom") not in hidden]
+    docs = await cache.get_many(app, ids)
+    hidden = await graph.hidden_of(app, user_id, (d.get("userFrom") for d in docs))
+    docs = [d for d in docs if d.get("userFrom") not in hidden]
     senders = {u["_id"]: u for u in await users.get_many(app, dict.fromkeys(d["userFrom"] for d in docs))}
     return cache.present(docs, senders)
 

@@ -44,7 +44,7 @@ async def search(app: web.Application, me: str, query: str) -> list[dict]:
         if user["_id"] not in seen and len(found) < SEARCH_LIMIT:
             seen.add(user["_id"])
             found.append(user)
-    hidden = await graph.hidden_from(app, me)
+    hidden = await graph.hidden_of(app, me, (u["_id"] for u in found))
     return [search_card(u) for u in found if u["_id"] not in hidden]
 
 
