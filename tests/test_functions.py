@@ -429,7 +429,8 @@ def test_graph_merge_blocks(r):
 
 # --- posts ---------------------------------------------------------------------------
 
-INDEX = ["post:1", "posts:audience", "posts:counts", "posts:images", "posts:videos"]
+INDEX = ["post:1", "posts:audience", "posts:counts", "posts:images", "posts:videos", "accounts:suspended",
+         "accounts:limited", "posts:sums"]
 
 
 def test_post_encode(r):
@@ -501,12 +502,15 @@ def listed(r, pid: str, score: int, audience: str) -> None:
 
 
 def test_posts_merge(r):
-    keys = ["posts", "posts:images", "posts:videos", "posts:audience", "posts:counts", "gone:post", "posts:user:u"]
+    keys = ["posts", "posts:images", "posts:videos", "posts:audience", "posts:counts", "gone:post", "posts:sums",
+            "posts:user:u"]
     r.zadd("posts", {"since": 50})
     r.zadd("gone:post", {"deleted": 1})
-    entries = [["since", 1, 7, "u:Public", False, False], ["deleted", 2, 7, "u:Public", True, False],
-               ["img", 3, 7, "u:Followers", True, False], ["vid", 4, 7, "u:Public", False, True]]
+    r.set("posts:sums", "0:0:0:0")
+    entries = [["since", 1, 8, "u:Public", False, False], ["deleted", 2, 8, "u:Public", True, False],
+               ["img", 3, 8, "u:Followers", True, False], ["vid", 4, 8, "u:Public", False, True]]
     assert fcall(r, "posts_merge", keys, {"entries": entries}) == 2
+    assert not r.exists("posts:sums"), "counted again when next needed"
     assert r.zrange("posts", 0, -1) == [b"img", b"vid", b"since"]
     assert r.zrange("posts:user:u", 0, -1) == [b"img", b"vid"]
     assert r.zrange("posts:images", 0, -1) == [b"img"] and r.zrange("posts:videos", 0, -1) == [b"vid"]
@@ -516,7 +520,26 @@ def test_posts_merge(r):
 def page_keys(reader: str) -> list[str]:
     return ["posts", "posts:audience", "posts:counts", f"blocked:{reader}", f"blockedby:{reader}",
             f"following:{reader}", "accounts:suspended", "accounts:limited", "complete:posts", "complete:blocks",
-            f"complete:follows:{reader}", "complete:accounts:suspended", "complete:accounts:limited"]
+            f"complete:follows:{reader}", "complete:accounts:suspended", "complete:accounts:limited", "posts:sums"]
+
+
+def sums(r) -> None:
+    fcall(r, "posts_sums", ["posts:counts", "accounts:suspended", "accounts:limited", "posts:sums"])
+
+
+def test_posts_sums(r):
+    r.hset("posts:counts", mapping={"s:Public": 3, "s:Followers": 5, "l:Public": 2, "x:Public": 7, "Public": 12})
+    r.zadd("accounts:suspended", {"s": 1, "t": 1})
+    r.zadd("accounts:limited", {"l": 1})
+    sums(r)
+    assert r.get("posts:sums") == b"3:2:2:1", "Public posts of the suspended, of the limited; how many of each"
+    listed(r, "p1", 1, "x:Public")
+    assert r.get("posts:sums") == b"3:2:2:1", "a post of someone in neither set leaves them"
+    listed(r, "p2", 2, "l:Public")
+    assert not r.exists("posts:sums"), "a limited author's post: counted again when next needed"
+    sums(r)
+    fcall(r, "post_index", ["post:p2", *INDEX[1:]], {"id": "p2", "score": 2, "drop": True})
+    assert not r.exists("posts:sums")
 
 
 def test_post_page(r):
@@ -535,6 +558,9 @@ def test_post_page(r):
         listed(r, pid, n, audience)
     r.zadd("following:me", {"f": 1})
     r.sadd("blockedby:me", "b")
+    assert refusal(r, "post_page", page_keys("me"), named) == "stale sums"
+    assert fcall(r, "post_page", page_keys("me"), {**named, "total": False})[1] is None, "a page without a total"
+    sums(r)
     ids, total, _, _ = fcall(r, "post_page", page_keys("me"), named)
     assert ids == [b"friend-followers", b"public", b"mine-private"] and total == 3
     ids, total, _, _ = fcall(r, "post_page", page_keys("me"), {**named, "skip": 1, "size": 1})
@@ -559,6 +585,7 @@ def test_post_page__moderation(r, crowd):
     r.zadd("following:me", {"f": 1})
     r.zadd("accounts:suspended", {"s": 1})
     r.zadd("accounts:limited", {"l": 1, "f": 1})
+    sums(r)
     ids, total, _, _ = fcall(r, "post_page", page_keys("me"), {"reader": "me", "skip": 0, "size": 10, "total": True})
     assert ids == [b"plain", b"limited-friend", b"mine-removed"] and total == 3, \
         "taken down: the author's alone; suspended: nobody's; limited: followers only"

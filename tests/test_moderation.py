@@ -354,6 +354,32 @@ async def test_a_posts_reactions_and_comments_leave_out_exactly_whom_the_reader_
     assert len((await call(client, "GET", f"/post/reactions/{pid}", gina))["reactions"]) == 5, "only fred is gone"
 
 
+async def test_feed_totals_follow_suspensions_limits_and_takedowns(client, settings, r):
+    """totalPosts subtracts the suspended and the limited users' Public posts as summed in
+    posts:sums, which every change of them makes counted again."""
+    modo, bobby, carol, dave = await staff_and_people(client, settings, "bobby", "carol", "dave")
+    await follow(client, dave, bobby)
+    b1 = (await post(client, bobby, post="one"))["_id"]
+    await post(client, bobby, post="two")
+    await post(client, carol, post="carol's")
+
+    async def totals() -> tuple[int, int]:
+        return (await feed(client, carol))["totalPosts"], (await feed(client, dave))["totalPosts"]
+
+    assert await totals() == (3, 3)
+    await act(client, modo, bobby, "suspend")
+    assert await totals() == (1, 1)
+    await act(client, modo, bobby, "unsuspend")
+    assert await totals() == (3, 3)
+    await act(client, modo, bobby, "limit")
+    assert await totals() == (1, 3), "a limited user's Public posts: their followers'"
+    await call(client, "POST", f"/admin/posts/{b1}/takedown", modo, json={"reason": "rules"})
+    assert r.exists("posts:sums") == 0, "a limited author's post changed: counted again when next needed"
+    assert await totals() == (1, 2)
+    await act(client, modo, bobby, "unsuspend")
+    assert await totals() == (2, 2)
+
+
 async def test_freeze_ends_sessions_and_sign_in_but_keeps_the_data(client, settings, sockets):
     modo, bobby, carol = await staff_and_people(client, settings, "bobby", "carol")
     pid = (await post(client, bobby, post="still here"))["_id"]

@@ -22,14 +22,6 @@ local function graph_hidden(blocked_key, blockedby_key, suspended_key, reader)
   return setmetatable(hidden, {__index = function(_, u) return suspended[u] end})
 end
 
--- Everyone graph_hidden hides, as a set (a table of them), for what must count them all.
-local function graph_hidden_all(blocked_key, blockedby_key, suspended_key, reader)
-  local all = blocks_into({}, blocked_key, blockedby_key)
-  for _, u in ipairs(redis.call('ZRANGE', suspended_key, 0, -1)) do all[u] = true end
-  all[reader] = nil
-  return all
-end
-
 local function graph_follows(following_key, followee)
   return redis.call('ZSCORE', following_key, followee) ~= false
 end

@@ -8,7 +8,37 @@ local function shift(counts, entry, by)
   redis.call('HINCRBY', counts, string.sub(entry, string.find(entry, ':', 1, true) + 1), by)
 end
 
--- post_index(post, audience, counts, images, videos; {id, score, audience?, drop?, image?, video?})
+-- posts:sums: "<Public posts of the suspended>:<of the limited>:<how many suspended>:<limited>",
+-- what a total subtracts without reading those sets whole. Whatever changes them deletes it
+-- (post_index for an author in either set, posts_merge, an account's state change: the
+-- moderation service); post_page refuses `stale sums` without it, and posts_sums makes it again.
+local function author_of(entry)
+  return string.sub(entry, 1, string.find(entry, ':', 1, true) - 1)
+end
+
+local function sums_follow(sums, suspended, limited, entry)
+  local author = author_of(entry)
+  if redis.call('ZSCORE', suspended, author) or redis.call('ZSCORE', limited, author) then
+    redis.call('DEL', sums)
+  end
+end
+
+-- posts_sums(posts:counts, accounts:suspended, accounts:limited, posts:sums) -> 1
+local function posts_sums(keys)
+  local function public_of(set)
+    local n = 0
+    for _, u in ipairs(redis.call('ZRANGE', set, 0, -1)) do
+      n = n + tonumber(redis.call('HGET', keys[1], u .. ':Public') or '0')
+    end
+    return n
+  end
+  redis.call('SET', keys[4], public_of(keys[2]) .. ':' .. public_of(keys[3]) .. ':' ..
+             redis.call('ZCARD', keys[2]) .. ':' .. redis.call('ZCARD', keys[3]))
+  return 1
+end
+
+-- post_index(post, audience, counts, images, videos, accounts:suspended, accounts:limited,
+--            posts:sums; {id, score, audience?, drop?, image?, video?})
 --   -> 1 | false (the post is not cached: nothing to list)
 -- List or unlist the post in the image and video lists (`image`, `video`: true, false, or absent
 -- to leave); with `audience`, set its audience entry from the hash as it is now ("<author>:<privacy>",
@@ -24,7 +54,7 @@ local function post_index(keys, argv)
   list(a.video, keys[5])
   local old = redis.call('HGET', keys[2], a.id)
   if a.drop then
-    if old then shift(keys[3], old, -1); redis.call('HDEL', keys[2], a.id) end
+    if old then shift(keys[3], old, -1); redis.call('HDEL', keys[2], a.id); sums_follow(keys[8], keys[6], keys[7], old) end
     return 1
   end
   if not a.audience then return 1 end
@@ -34,11 +64,12 @@ local function post_index(keys, argv)
   if old then shift(keys[3], old, -1) end
   shift(keys[3], entry, 1)
   redis.call('HSET', keys[2], a.id, entry)
+  sums_follow(keys[8], keys[6], keys[7], entry)
   return 1
 end
 
 -- posts_merge(posts, posts:images, posts:videos, posts:audience, posts:counts, gone:post,
---             posts:user:<author>...; {entries: [[id, score, author slot, "<author>:<privacy>",
+--             posts:sums, posts:user:<author>...; {entries: [[id, score, author slot, "<author>:<privacy>",
 --             image, video], ...]}) -> how many were added
 -- One chunk of the posts group's rebuild: a post already listed (written since) or gone is skipped.
 local function posts_merge(keys, argv)
@@ -54,6 +85,7 @@ local function posts_merge(keys, argv)
       if redis.call('HSETNX', keys[4], id, e[4]) == 1 then shift(keys[5], e[4], 1) end
     end
   end
+  if added > 0 then redis.call('DEL', keys[7]) end
   return added
 end
 
@@ -87,8 +119,9 @@ end
 -- post_page(list, posts:audience, posts:counts, blocked:<reader>, blockedby:<reader>,
 --           following:<reader>, accounts:suspended, accounts:limited, complete:posts,
 --           complete:blocks, complete:follows:<reader>, complete:accounts:suspended,
---           complete:accounts:limited; {reader, skip, size, total, partial, budget, start, seen})
---   -> {ids, total or false, next start or false, seen} | REFUSED incomplete
+--           complete:accounts:limited, posts:sums; {reader, skip, size, total, partial, budget,
+--           start, seen})
+--   -> {ids, total or false, next start or false, seen} | REFUSED incomplete | REFUSED stale sums
 -- The posts of `list` the reader may see (post_viewer), newest first, `skip` then `size`; with
 -- `total`, how many the reader may see in all, from the counts.
 -- With `partial`, while the posts group is being rebuilt: what it holds so far, as id, score,
@@ -134,15 +167,29 @@ local function post_page(keys, argv)
   local resume = taken < a.size and not ended and start or false
   local total = false
   if a.total and not a.partial then
+    -- Public posts, less the suspended users' and the limited users' (posts:sums), less those of
+    -- whom the reader is in a block with; plus the limited ones the reader sees (their own, and
+    -- of whom they follow), the Followers posts of whom they follow, and their own others.
+    local sums = redis.call('GET', keys[14])
+    local sp, lp, ns, nl = string.match(sums or '', '^(%-?%d+):(%-?%d+):(%d+):(%d+)$')
+    if not sp or tonumber(ns) ~= redis.call('ZCARD', keys[7]) or tonumber(nl) ~= redis.call('ZCARD', keys[8]) then
+      return refuse('stale', 'sums')
+    end
     local function count(field) return tonumber(redis.call('HGET', keys[3], field) or '0') end
-    total = count('Public') + count(reader .. ':Followers') + count(reader .. ':Private') + count(reader .. ':Removed')
-    local hidden = graph_hidden_all(keys[4], keys[5], keys[7], reader)  -- a total counts every one
-    for u in pairs(hidden) do total = total - count(u .. ':Public') end
-    for _, u in ipairs(redis.call('ZRANGE', keys[8], 0, -1)) do
-      if not hidden[u] and u ~= reader and not followed(u) then total = total - count(u .. ':Public') end
+    local suspended, limited = zset_members(keys[7]), zset_members(keys[8])
+    total = count('Public') - tonumber(sp) - tonumber(lp)
+      + count(reader .. ':Followers') + count(reader .. ':Private') + count(reader .. ':Removed')
+    if suspended[reader] or limited[reader] then total = total + count(reader .. ':Public') end
+    local blocked = blocks_into({}, keys[4], keys[5])
+    blocked[reader] = nil
+    for u in pairs(blocked) do
+      if not suspended[u] and not limited[u] then total = total - count(u .. ':Public') end
     end
     for _, u in ipairs(redis.call('ZRANGE', keys[6], 0, -1)) do
-      if not hidden[u] and u ~= reader then total = total + count(u .. ':Followers') end
+      if u ~= reader and not blocked[u] and not suspended[u] then
+        if limited[u] then total = total + count(u .. ':Public') end
+        total = total + count(u .. ':Followers')
+      end
     end
   end
   return {page, total, resume, seen}
@@ -172,5 +219,5 @@ local function post_encode(keys)
   return 1
 end
 
-register{'post_index', post_index, 'posts_merge', posts_merge, 'post_encode', post_encode}
+register{'posts_sums', posts_sums, 'post_index', post_index, 'posts_merge', posts_merge, 'post_encode', post_encode}
 register({'post_page', post_page}, true)

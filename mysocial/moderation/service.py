@@ -236,6 +236,7 @@ async def act(app: web.Application, actor: dict, user_id: str, kind: str, reason
     def write(pipe) -> None:
         if state is not None:
             cache.set_state(pipe, target, {"state": state, "reason": reason, "stateAt": entry["createdAt"]}, _now_ms())
+            posts.sums_changed(pipe)
         if found is not None:
             cache.change_report(pipe, found, report_fields)
         cache.record(pipe, entry)

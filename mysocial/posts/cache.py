@@ -26,6 +26,7 @@ from mysocial.core.metrics import cache_result
 from mysocial.core.mongo import oid
 from mysocial.core.reads import Read, read_all, read_one
 from mysocial.graph import cache as graph
+from mysocial.moderation import cache as moderation
 from mysocial.posts import store
 from mysocial.users import cache as users
 
@@ -34,6 +35,7 @@ IMAGES = "posts:images"
 VIDEOS = "posts:videos"
 AUDIENCE = "posts:audience"
 COUNTS = "posts:counts"
+SUMS = "posts:sums"  # the suspended and the limited users' Public posts (lua/posts.lua)
 LISTS = {"all": ALL, "images": IMAGES, "videos": VIDEOS}
 REACTIONS = ("like", "love", "happy", "wow", "sad", "angry")
 COMMENTS_COUNT = "commentsCount"
@@ -85,7 +87,7 @@ MERGE_CHUNK = 250  # posts_merge writes ~6 times per post: 250 keep a call withi
 
 async def _chunks(app: web.Application):
     async for rows in indexes.chunked(store.index_rows(app[MONGO]), MERGE_CHUNK):
-        keys = [ALL, IMAGES, VIDEOS, AUDIENCE, COUNTS, POST.gone]
+        keys = [ALL, IMAGES, VIDEOS, AUDIENCE, COUNTS, POST.gone, SUMS]
         slots: dict[str, int] = {}
         entries = []
         for row in rows:
@@ -190,7 +192,7 @@ def _page_read(list_key: str, reader: str, skip: int, size: int, with_total: boo
                start: int = 0, seen: int = 0) -> Read:
     keys = graph.reader_keys(reader)
     return reads.plain(lambda pipe: functions.call(
-        pipe, "post_page", [list_key, AUDIENCE, COUNTS, *keys[:5], "complete:posts", *keys[5:]],
+        pipe, "post_page", [list_key, AUDIENCE, COUNTS, *keys[:5], "complete:posts", *keys[5:], SUMS],
         {"reader": reader, "skip": skip, "size": size, "total": with_total, "partial": partial,
          "budget": SCAN_STEP, "start": start, "seen": seen}), 1,
         lambda replies: replies[0])
@@ -214,16 +216,29 @@ async def _scan(app: web.Application, list_key: str, reader: str, skip: int, siz
             return found, total
 
 
+def sums_again(pipe) -> None:
+    """Count the suspended and the limited users' Public posts again (posts:sums, for totals)."""
+    functions.call(pipe, "posts_sums", [COUNTS, moderation.suspended_key, moderation.limited_key, SUMS])
+
+
+def sums_changed(pipe) -> None:
+    """An account's state changed: the sums are counted again when a total next needs them."""
+    pipe.delete(SUMS)
+
+
 async def page(app: web.Application, listing: str, reader: str, skip: int, size: int,
                with_total: bool = False) -> tuple[list[str], int]:
     """Ids of the posts `reader` may see in `listing` (a LISTS name or by_user(id)), newest first,
     among its newest SCAN_MAX; and (`with_total`) how many in all (-1 without)."""
     list_key, _ = _listing(listing)
-    for _ in range(3):
+    for _ in range(6):  # each refusal names one cause to fix: an index (of five) or the sums
         answer = await _scan(app, list_key, reader, skip, size, with_total)
         if not isinstance(answer, Refused):
             ids, total = answer
             return [i.decode() for i in ids], total
+        if answer.reason == "stale":
+            await app[BATCH].run(sums_again)
+            continue
         if answer.detail == INDEX.name:
             indexes.in_background(app, INDEX, False)
             return await _while_rebuilding(app, listing, reader, skip, size, with_total)
@@ -281,7 +296,8 @@ def _index(pipe, post: dict, fields: dict, drop: bool = False) -> None:
         named["image"] = has_image(after)
     if "videoId" in fields:
         named["video"] = bool(after.get("videoId"))
-    functions.call(pipe, "post_index", [key(post["_id"]), AUDIENCE, COUNTS, IMAGES, VIDEOS], named)
+    functions.call(pipe, "post_index", [key(post["_id"]), AUDIENCE, COUNTS, IMAGES, VIDEOS, moderation.suspended_key,
+                                        moderation.limited_key, SUMS], named)
 
 
 def _encode(pipe, post_id: str) -> None:
