@@ -1,11 +1,11 @@
 """A reader who sees few posts of a long list: one library call looks at a bounded part of it
-(posts.cache.SCAN_STEP entries, so Redis is never stopped while a whole list is read) and one
+(posts.listing.SCAN_STEP entries, so Redis is never stopped while a whole list is read) and one
 request at SCAN_MAX; a cursor page that ran out says in its Link header where to go on."""
 from __future__ import annotations
 
 import pytest
 
-from mysocial.posts import cache as posts
+from mysocial.posts import listing
 from tests.posts_helpers import call, post, users
 from tests.test_functions import fcall, loaded  # noqa: F401 (the fixture)
 from tests.test_functions import page_keys
@@ -52,8 +52,8 @@ def test_posts_cursor_cut_names_the_last_entry_looked_at(r):
 
 @pytest.fixture
 def small_scans(monkeypatch):
-    monkeypatch.setattr(posts, "SCAN_STEP", 2)
-    monkeypatch.setattr(posts, "SCAN_MAX", 6)
+    monkeypatch.setattr(listing, "SCAN_STEP", 2)
+    monkeypatch.setattr(listing, "SCAN_MAX", 6)
 
 
 def link_ids(response_headers) -> dict[str, str]:
@@ -92,6 +92,6 @@ async def test_numbered_pages_reach_the_newest_scan_max_posts(client, monkeypatc
         await post(client, bobby, post=f"p{n}", privacy="Private")
     answer = await call(client, "GET", "/post/all/1", alice)
     assert answer["posts"] == [] and answer["totalPosts"] == 1, "the old post is the seventh entry"
-    monkeypatch.setattr(posts, "SCAN_MAX", 7)
+    monkeypatch.setattr(listing, "SCAN_MAX", 7)
     answer = await call(client, "GET", "/post/all/1", alice)
     assert [p["_id"] for p in answer["posts"]] == [old], "found in the fourth step of two entries"

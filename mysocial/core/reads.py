@@ -61,14 +61,6 @@ def known(value: Any) -> Read:
     return Read(_nothing, 0, finish)
 
 
-def mapped(read: Read, convert: Callable[[Any], Any]) -> Read:
-    """`read`, its value passed through `convert`."""
-    async def finish(app: web.Application, replies: list) -> Any:
-        return convert(await read.finish(app, replies))
-
-    return Read(read.queue, read.size, finish)
-
-
 def plain(queue: Callable[[Any], None], size: int, convert: Callable[[list], Any] = list) -> Read:
     """A read without a slow path: its value is `convert(replies)`."""
     async def finish(app: web.Application, replies: list) -> Any:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from mysocial.core import realtime
 from mysocial.core.errors import Forbidden, NotFound
-from mysocial.core.reads import Read, known, mapped, read_all, read_one
+from mysocial.core.reads import Read, known, read_all, read_one
 from mysocial.graph import cache as graph
 from mysocial.posts import cache
 
@@ -158,13 +158,12 @@ def reach_reads(app: web.Application, reader: str, post_id: str) -> list[Read]:
     """What `check_reachable` needs, to read with whatever else a handler needs: the post, whom
     of the reader's `graph.hidden` set it concerns, and whether the author is limited. Once this
     process knows the post's author (who never changes; `check_reachable` learns it), that is
-    the author alone if hidden (a block or a suspension between the two: graph.blocked_between)
-    and the author's limit; before, the reader's whole set, and the limit None (read later)."""
+    the author alone if hidden (graph.hidden_among) and the author's limit; before, the reader's
+    whole set, and the limit None (read later)."""
     author = app[AUTHORS].get(post_id)
     if author is None:
         return [cache.read(app, post_id), graph.hidden(reader), known(None)]
-    hidden = mapped(graph.blocked_between(reader, author), lambda blocked: {author} if blocked else set())
-    return [cache.read(app, post_id), hidden, graph.is_limited(author)]
+    return [cache.read(app, post_id), graph.hidden_among(reader, [author]), graph.is_limited(author)]
 
 
 async def check_reachable(app: web.Application, reader: str, post: dict | None, hidden: set[str],

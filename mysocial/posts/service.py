@@ -12,7 +12,7 @@ from mysocial.core.errors import BadRequest, NotFound
 from mysocial.core.mongo import now_iso
 from mysocial.core.reads import read_one
 from mysocial.core.writepath import Change, commit
-from mysocial.posts import access, cache
+from mysocial.posts import access, cache, listing as post_pages
 from mysocial.timelines import cache as timelines
 from mysocial.users import cache as users, profiles, views
 
@@ -24,7 +24,7 @@ Media = Callable[[web.Application, dict, dict], Awaitable[dict]]
 
 
 async def feed(app: web.Application, reader: str, listing: str, page: int, with_total: bool) -> tuple[list, int]:
-    ids, total = await cache.page(app, listing, reader, (page - 1) * PAGE_SIZE, PAGE_SIZE, with_total)
+    ids, total = await post_pages.page(app, listing, reader, (page - 1) * PAGE_SIZE, PAGE_SIZE, with_total)
     return (await cache.get_encoded(app, ids))[1], total
 
 
@@ -32,7 +32,7 @@ async def profile_posts(app: web.Application, reader: str, user_id: str, usernam
     user = await profiles.visible(app, reader, user_id)
     if user["username"].lower() != username.lower() or user["uId"] != uid:
         raise NotFound("User not found")
-    ids, _ = await cache.page(app, cache.by_user(user["_id"]), reader, 0, PROFILE_POSTS)
+    ids, _ = await post_pages.page(app, cache.by_user(user["_id"]), reader, 0, PROFILE_POSTS)
     return views.for_reader(user, reader), await cache.get_many(app, ids)
 
 

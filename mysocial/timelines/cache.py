@@ -30,7 +30,7 @@ from mysocial.core.pages import Cursor, place
 from mysocial.core.reads import Read, plain
 from mysocial.core.redis import prefixed
 from mysocial.graph import cache as graph
-from mysocial.posts import cache as posts
+from mysocial.posts import cache as posts, listing
 from mysocial.sessions.cache import ACTIVE
 
 QUEUE = "feed"
@@ -129,12 +129,12 @@ MODES = ("home", "public", "all")
 
 def page(list_key: str, marker: str, floor: str, reader: str, mode: str, at: Cursor) -> Read:
     """One cursor page of `list_key` (complete while `marker` exists; below `floor`, if set, not
-    complete) as the reader may see it, looking at no more than posts.SCAN_STEP entries: a `Read`
+    complete) as the reader may see it, looking at no more than listing.SCAN_STEP entries: a `Read`
     of (ids, floor or None, the last entry looked at if that ran out first, else None) or a
     `Refused`."""
     named = {"reader": reader, "mode": mode, "limit": at.limit, "max": at.max_id, "since": at.since_id,
              "min": at.min_id, "max_at": place(at.max_id), "since_at": place(at.since_id or at.min_id),
-             "budget": posts.SCAN_STEP}
+             "budget": listing.SCAN_STEP}
     keys = [list_key, posts.AUDIENCE, posts.ALL, marker, floor, *graph.reader_keys(reader)]
 
     def convert(replies: list):

@@ -15,7 +15,7 @@ from mysocial.core.functions import Refused
 from mysocial.core.pages import Cursor, place
 from mysocial.core.reads import read_all, read_one
 from mysocial.graph import cache as graph
-from mysocial.posts import access, cache as posts, store
+from mysocial.posts import access, cache as posts, listing as post_pages, store
 from mysocial.posts.store import Bound
 from mysocial.sessions import cache as sessions
 from mysocial.timelines import cache, trends
@@ -86,7 +86,7 @@ async def trending(app: web.Application, reader: str, limit: int) -> list:
 
 async def _page(app: web.Application, reader: str, at: Cursor, mode: str, list_key: str, marker: str,
                 listing: dict) -> tuple[list[str], bool, str | None]:
-    """The page's ids; whether MongoDB chose some of them; and, when posts.SCAN_MAX entries of the
+    """The page's ids; whether MongoDB chose some of them; and, when post_pages.SCAN_MAX entries of the
     list did not fill it, the last one looked at (the page goes on past it). `listing`: the same
     list as a MongoDB query (`userId: None`: the authors of the reader's home)."""
     found: list[str] = []
@@ -109,8 +109,8 @@ async def _page(app: web.Application, reader: str, at: Cursor, mode: str, list_k
             continue
         ids, floor, cut = answer
         if cut is not None:
-            found, looked = joined(ids), looked + posts.SCAN_STEP
-            if looked >= posts.SCAN_MAX:
+            found, looked = joined(ids), looked + post_pages.SCAN_STEP
+            if looked >= post_pages.SCAN_MAX:
                 return found, False, cut
             at = replace(at, limit=at.limit - len(ids), **{"min_id" if at.min_id else "max_id": cut})
             continue
@@ -156,7 +156,7 @@ async def _bounds(app: web.Application, at: Cursor) -> dict[str, Bound]:
 
 async def _query(app: web.Application, reader: str, listing: dict) -> tuple[dict, tuple]:
     """The listing as a query, and what the visibility rule needs of the reader."""
-    hidden, following, limited, gone = await posts.stored_view(app, reader)
+    hidden, following, limited, gone = await post_pages.stored_view(app, reader)
     if "userId" in listing and listing["userId"] is None:  # the home: mine and whom I follow
         listing = {"userId": {"$in": [store.oid(u) for u in {reader, *following} - hidden]}}
     if listing.get("privacy") == "Public":
